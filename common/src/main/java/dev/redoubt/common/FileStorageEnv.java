@@ -1,0 +1,133 @@
+package dev.redoubt.common;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The real file layer: {@link FileChannel} positional I/O, {@code force(false)} (fdatasync), rename, directory fsync. */
+public final class FileStorageEnv implements StorageEnv {
+
+    public static final FileStorageEnv INSTANCE = new FileStorageEnv();
+
+    private FileStorageEnv() {
+    }
+
+    @Override
+    public StorageFile openForRead(Path path) throws IOException {
+        return new ChannelFile(FileChannel.open(path, StandardOpenOption.READ));
+    }
+
+    @Override
+    public StorageFile openForWrite(Path path) throws IOException {
+        return new ChannelFile(FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                StandardOpenOption.CREATE));
+    }
+
+    @Override
+    public boolean exists(Path path) {
+        return Files.exists(path);
+    }
+
+    @Override
+    public void rename(Path source, Path target) throws IOException {
+        Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Override
+    public boolean delete(Path path) throws IOException {
+        return Files.deleteIfExists(path);
+    }
+
+    @Override
+    public List<Path> list(Path dir) throws IOException {
+        List<Path> files = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return files;
+        }
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
+            for (Path p : stream) {
+                if (Files.isRegularFile(p)) {
+                    files.add(p);
+                }
+            }
+        }
+        files.sort(null);
+        return files;
+    }
+
+    @Override
+    public void createDirectories(Path dir) throws IOException {
+        if (Files.isDirectory(dir)) {
+            return;
+        }
+        Files.createDirectories(dir);
+        // A new directory's own name lives in its parent: make both durable.
+        syncDirectory(dir);
+        Path parent = dir.toAbsolutePath().getParent();
+        if (parent != null) {
+            syncDirectory(parent);
+        }
+    }
+
+    @Override
+    public void syncDirectory(Path dir) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    private static final class ChannelFile implements StorageFile {
+        private final FileChannel channel;
+
+        ChannelFile(FileChannel channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        public int read(long position, ByteBuffer dst) throws IOException {
+            return channel.read(dst, position);
+        }
+
+        @Override
+        public void write(long position, ByteBuffer src) throws IOException {
+            long at = position;
+            while (src.hasRemaining()) {
+                at += channel.write(src, at);
+            }
+        }
+
+        @Override
+        public void force() throws IOException {
+            // fdatasync: data plus the metadata needed to read it back (the length), not timestamps.
+            channel.force(false);
+        }
+
+        @Override
+        public long size() throws IOException {
+            return channel.size();
+        }
+
+        @Override
+        public void truncate(long size) throws IOException {
+            long current = channel.size();
+            if (size < current) {
+                channel.truncate(size);
+            } else if (size > current) {
+                ByteBuffer zero = ByteBuffer.allocate(1);
+                channel.write(zero, size - 1);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package dev.redoubt.common;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The narrow file layer (LevelDB's {@code Env}): every file and directory operation of the engine goes
+ * through it. {@link FileStorageEnv} is the real one; the test-support module has one that can cut
+ * power (drop every byte and every directory change that was not made durable).
+ *
+ * <p>Durability rules every implementation models: a write is durable after {@link StorageFile#force()}
+ * of its file; a create, rename or delete is durable after {@link #syncDirectory} of the directory that
+ * holds the name. Directories created by {@link #createDirectories} are durable when the call returns.
+ */
+public interface StorageEnv {
+
+    /** Opens an existing file for reading; {@link java.nio.file.NoSuchFileException} if it is missing. */
+    StorageFile openForRead(Path path) throws IOException;
+
+    /** Opens a file for reading and writing, creating it (empty) if it is missing. */
+    StorageFile openForWrite(Path path) throws IOException;
+
+    boolean exists(Path path);
+
+    /** Atomically replaces {@code target} (if present) with {@code source}. */
+    void rename(Path source, Path target) throws IOException;
+
+    /** Deletes the file if it exists; returns whether it did. */
+    boolean delete(Path path) throws IOException;
+
+    /** The files (not directories) directly inside {@code dir}, sorted by name; empty if the directory is missing. */
+    List<Path> list(Path dir) throws IOException;
+
+    void createDirectories(Path dir) throws IOException;
+
+    /** Makes creates, renames and deletes of names in {@code dir} durable (fsync of the directory). */
+    void syncDirectory(Path dir) throws IOException;
+}

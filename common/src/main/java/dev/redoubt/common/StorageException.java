@@ -1,0 +1,46 @@
+package dev.redoubt.common;
+
+import java.io.IOException;
+
+/** A storage failure with a {@link ErrorCode}; the message says what happened and what to do about it. */
+public class StorageException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    private final ErrorCode code;
+
+    public StorageException(ErrorCode code, String message) {
+        super(message);
+        this.code = code;
+    }
+
+    public StorageException(ErrorCode code, String message, Throwable cause) {
+        super(message, cause);
+        this.code = code;
+    }
+
+    public ErrorCode code() {
+        return code;
+    }
+
+    /**
+     * The one choke point that turns an {@link IOException} into a storage error: a full disk gets
+     * {@link ErrorCode#NO_SPACE} and says so, everything else {@link ErrorCode#IO}.
+     */
+    public static StorageException fromIo(String whatFailed, IOException e) {
+        if (isNoSpace(e)) {
+            return new StorageException(ErrorCode.NO_SPACE,
+                    whatFailed + ": the disk is full (" + e.getMessage() + "). Free space, then reopen.", e);
+        }
+        return new StorageException(ErrorCode.IO, whatFailed + ": " + e, e);
+    }
+
+    static boolean isNoSpace(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String m = t.getMessage();
+            if (m != null && (m.contains("No space left on device") || m.contains("ENOSPC"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

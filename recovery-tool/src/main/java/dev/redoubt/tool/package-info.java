@@ -1,0 +1,2 @@
+/** The {@code redoubt} command-line tool. */
+package dev.redoubt.tool;

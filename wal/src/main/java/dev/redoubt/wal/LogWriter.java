@@ -1,0 +1,643 @@
+package dev.redoubt.wal;
+
+import dev.redoubt.common.ErrorCode;
+import dev.redoubt.common.StorageException;
+import dev.redoubt.common.StorageFile;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.zip.CRC32C;
+import net.jpountz.lz4.LZ4Compressor;
+import net.jpountz.lz4.LZ4Factory;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+
+/**
+ * The write path with group commit (LevelDB's writer queue, with an Agrona ring as the queue).
+ *
+ * <p>An appender, holding {@code reserveLock} only long enough to take the next LSN and claim ring space in
+ * the same order, then (outside the lock) serializes the complete record (header, payload, CRC32C) into its
+ * claimed slot of the off-heap ring and commits it. To be acknowledged it waits for the written or durable
+ * LSN to pass its own. Whoever finds {@code writeLock} free becomes the <em>leader</em>: it drains every
+ * committed record from the ring into one staging buffer, issues one write, and one fsync if any waiter (or
+ * future) needs durability, then wakes the waiters. Appenders that arrived meanwhile are covered by the next
+ * leader's single write + fsync: that is the group commit. A single appender never hands off to another
+ * thread, so an uncontended {@code SYNC} append costs one write + one fsync.
+ *
+ * <p>Invariants:
+ * <ul>
+ *   <li>Ring order is LSN order (claims are taken under {@code reserveLock} with the LSN).</li>
+ *   <li>{@code writtenLsn} and {@code durableLsn} only grow, and always fall on a record boundary.</li>
+ *   <li>A {@code SYNC} caller returns only after an fsync that covered its record returned.</li>
+ *   <li>After the first failed write or fsync nothing is acknowledged again: every waiter and every later
+ *       append fails with {@link ErrorCode#FAILED}; recovery decides from disk on reopen.</li>
+ * </ul>
+ *
+ * <p>Thread-safety: all public methods may be called from any thread. Fields marked "leader" require
+ * {@code writeLock}; fields marked "reserve" require {@code reserveLock}.
+ */
+final class LogWriter implements AutoCloseable {
+    static final int MSG_RECORD = 1;
+    private static final int MAX_MESSAGES_PER_READ = 4096;
+    private static final int MAX_READS_PER_CYCLE = 16;
+    private static final int STAGING_BYTES = 1024 * 1024;
+    private static final int MAX_WAITERS = 128;
+    private static final int SPINS_BEFORE_PARK = 100;
+    /** Waiters are unparked by the leader; the timeout is only a safety net against a missed wake-up. */
+    private static final long PARK_NANOS = 1_000_000L;
+    private static final int MAX_PENDING_FUTURES = 1 << 16;
+
+    private final WalOptions options;
+    private final SegmentAllocator allocator;
+    private final ManyToOneRingBuffer ring;
+    private final Object reserveLock = new Object();
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final AtomicReferenceArray<Thread> waiters = new AtomicReferenceArray<>(MAX_WAITERS);
+    private final AtomicLong requestedDurableLsn = new AtomicLong();
+    private final ManyToOneConcurrentArrayQueue<PendingAppend> futures =
+            new ManyToOneConcurrentArrayQueue<>(MAX_PENDING_FUTURES);
+    private final ThreadLocal<AppenderScratch> scratch;
+    private final MessageHandler copyToStaging = this::copyToStaging;
+    private final CRC32C leaderCrc = new CRC32C();
+
+    // reserve: the LSN the next record gets, and the end of the segment it must fit in.
+    private long reserveLsn;
+    private long reserveSegmentEnd;
+    private long epoch;
+
+    // leader: the open segment and the staging buffer.
+    private StorageFile activeFile;
+    private long activeBase;
+    private long activeEnd;
+    private long position;
+    private final ByteBuffer staging = ByteBuffer.allocateDirect(STAGING_BYTES).order(WalRecordDescriptor.ORDER);
+    private final ByteBuffer stagingView = staging.duplicate();
+    private final UnsafeBuffer stagingBuffer = new UnsafeBuffer(staging);
+    private int stagingLength;
+    private long stagingLsn;
+    private long recordsWritten;
+    private long writes;
+    private long fsyncs;
+
+    private volatile long writtenLsn;
+    private volatile long durableLsn;
+    private volatile long activeEndPublished;
+    private volatile Throwable failure;
+    private volatile boolean closed;
+
+    /** One appender thread's reusable buffers: no allocation per append. */
+    private final class AppenderScratch {
+        final CRC32C crc = new CRC32C();
+        final ByteBuffer ringView = ring.buffer().byteBuffer().duplicate();
+        final LZ4Compressor compressor = LZ4Factory.fastestInstance().fastCompressor();
+        ByteBuffer compressed = ByteBuffer.allocateDirect(0);
+        final UnsafeBuffer compressedView = new UnsafeBuffer(0, 0);
+    }
+
+    /** An append whose completion is reported through a future (the pipelining form). */
+    record PendingAppend(long lsn, boolean durable, CompletableFuture<Long> future) {
+    }
+
+    /** A future waiting to be enqueued (its LSN is filled in under the reserve lock). */
+    static PendingAppend pending(boolean durable, CompletableFuture<Long> future) {
+        return new PendingAppend(-1, durable, future);
+    }
+
+    LogWriter(WalOptions options, SegmentAllocator allocator, StorageFile activeFile, long activeBase,
+              long activeEnd, long position, long epoch) {
+        this.options = options;
+        this.allocator = allocator;
+        this.ring = new ManyToOneRingBuffer(new UnsafeBuffer(
+                ByteBuffer.allocateDirect(options.ringBytes() + RingBufferDescriptor.TRAILER_LENGTH)));
+        this.scratch = ThreadLocal.withInitial(AppenderScratch::new);
+        this.activeFile = activeFile;
+        this.activeBase = activeBase;
+        this.activeEnd = activeEnd;
+        this.activeEndPublished = activeEnd;
+        this.position = position;
+        this.stagingLsn = position;
+        this.writtenLsn = position;
+        this.durableLsn = position;
+        this.reserveLsn = position;
+        this.reserveSegmentEnd = activeEnd;
+        this.epoch = epoch;
+    }
+
+    // ------------------------------------------------------------------------------------------ appenders
+
+    /** Serializes a record into the ring and returns its LSN; the record is not yet written. */
+    long enqueue(RecordType type, DirectBuffer src, int offset, int length, PendingAppend future) {
+        checkWritable();
+        AppenderScratch s = scratch.get();
+        DirectBuffer payload = src;
+        int payloadOffset = offset;
+        int stored = length;
+        int flags = 0;
+        int threshold = options.compressAboveBytes();
+        if (threshold != WalOptions.COMPRESSION_OFF && length > threshold) {
+            int n = compress(s, src, offset, length);
+            if (n < length) {
+                payload = s.compressedView;
+                payloadOffset = 0;
+                stored = n;
+                flags = WalRecordDescriptor.FLAG_LZ4;
+            }
+        }
+        int recordLength = WalRecordDescriptor.HEADER_LENGTH + stored;
+        if (recordLength > ring.maxMsgLength()) {
+            return enqueueLarge(type, payload, payloadOffset, stored, length, flags, future);
+        }
+        long lsn;
+        long recordEpoch;
+        int index;
+        synchronized (reserveLock) {
+            checkWritable();
+            lsn = reserve(recordLength);
+            while ((index = ring.tryClaim(MSG_RECORD, recordLength)) <= 0) {
+                helpDrain();
+            }
+            reserveLsn = lsn + recordLength;
+            recordEpoch = epoch;
+            if (future != null) {
+                offerFuture(new PendingAppend(lsn, future.durable, future.future));
+            }
+        }
+        try {
+            MutableDirectBuffer rb = ring.buffer();
+            WalRecordDescriptor.writeHeader(rb, index, type, flags, stored, length, lsn, recordEpoch, durableLsn);
+            rb.putBytes(index + WalRecordDescriptor.HEADER_LENGTH, payload, payloadOffset, stored);
+            int covered = WalRecordDescriptor.checksummedLength(type.code(), stored);
+            WalRecordDescriptor.putChecksum(rb, index,
+                    WalRecordDescriptor.computeChecksum(s.crc, s.ringView, index, covered));
+            ring.commit(index);
+        } catch (RuntimeException | Error e) {
+            // The LSN is taken: without this record the log would have a hole, so the log fails.
+            ring.abort(index);
+            fail(e);
+            throw e;
+        }
+        return lsn;
+    }
+
+    /** REQUIRES reserveLock. The LSN for a record of this length: the next one, or the next segment's base. */
+    private long reserve(int recordLength) {
+        long lsn = reserveLsn;
+        if (lsn + recordLength > reserveSegmentEnd) {
+            lsn = reserveSegmentEnd;
+            reserveSegmentEnd += options.segmentBytes();
+        }
+        return lsn;
+    }
+
+    private void offerFuture(PendingAppend pending) {
+        while (!futures.offer(pending)) {
+            helpDrain();
+        }
+    }
+
+    private int compress(AppenderScratch s, DirectBuffer src, int offset, int length) {
+        int max = s.compressor.maxCompressedLength(length);
+        if (s.compressed.capacity() < max) {
+            s.compressed = ByteBuffer.allocateDirect(max);
+        }
+        ByteBuffer in = src.byteBuffer();
+        int n;
+        if (in != null && in.isDirect()) {
+            int inOffset = (int) (src.wrapAdjustment()) + offset;
+            n = s.compressor.compress(in, inOffset, length, s.compressed, 0, max);
+        } else {
+            byte[] array = src.byteArray();
+            if (array != null) {
+                n = s.compressor.compress(ByteBuffer.wrap(array), (int) src.wrapAdjustment() + offset, length,
+                        s.compressed, 0, max);
+            } else {
+                byte[] copy = new byte[length];
+                src.getBytes(offset, copy);
+                n = s.compressor.compress(ByteBuffer.wrap(copy), 0, length, s.compressed, 0, max);
+            }
+        }
+        s.compressedView.wrap(s.compressed, 0, n);
+        return n;
+    }
+
+    /**
+     * Records too large for the ring are written by the appender itself, as leader, with the ring drained
+     * first so that LSN order holds. Rare (above an eighth of the ring); allocates.
+     */
+    private long enqueueLarge(RecordType type, DirectBuffer payload, int offset, int stored, int rawLength,
+                              int flags, PendingAppend future) {
+        int recordLength = WalRecordDescriptor.HEADER_LENGTH + stored;
+        ByteBuffer record = ByteBuffer.allocateDirect(recordLength).order(WalRecordDescriptor.ORDER);
+        UnsafeBuffer b = new UnsafeBuffer(record);
+        synchronized (reserveLock) {
+            checkWritable();
+            writeLock.lock();
+            try {
+                while (ring.size() > 0 && failure == null) {
+                    leaderCycle(false);
+                }
+                checkWritable();
+                long lsn = reserve(recordLength);
+                reserveLsn = lsn + recordLength;
+                WalRecordDescriptor.writeHeader(b, 0, type, flags, stored, rawLength, lsn, epoch, durableLsn);
+                b.putBytes(WalRecordDescriptor.HEADER_LENGTH, payload, offset, stored);
+                WalRecordDescriptor.putChecksum(b, 0, WalRecordDescriptor.computeChecksum(new CRC32C(),
+                        record.duplicate(), 0, WalRecordDescriptor.checksummedLength(type.code(), stored)));
+                if (future != null) {
+                    offerFuture(new PendingAppend(lsn, future.durable, future.future));
+                }
+                writeDirect(lsn, b, recordLength);
+                return lsn;
+            } finally {
+                writeLock.unlock();
+                wakeWaiters();
+            }
+        }
+    }
+
+    /** Waits until the record at {@code lsn} is written ({@code durable} false) or fsynced (true). */
+    void await(long lsn, boolean durable) {
+        if (durable) {
+            requestedDurableLsn.accumulateAndGet(lsn + 1, Math::max);
+        }
+        int spins = 0;
+        while (!reached(lsn, durable)) {
+            checkFailed();
+            if (writeLock.tryLock()) {
+                try {
+                    if (!reached(lsn, durable)) {
+                        leaderCycle(false);
+                    }
+                } finally {
+                    writeLock.unlock();
+                }
+                wakeWaiters();
+                continue;
+            }
+            if (spins++ < SPINS_BEFORE_PARK) {
+                Thread.onSpinWait();
+                continue;
+            }
+            parkUntilWoken(lsn, durable);
+        }
+    }
+
+    private boolean reached(long lsn, boolean durable) {
+        return (durable ? durableLsn : writtenLsn) > lsn;
+    }
+
+    private void parkUntilWoken(long lsn, boolean durable) {
+        Thread me = Thread.currentThread();
+        int slot = -1;
+        for (int i = (int) (me.getId() % MAX_WAITERS), n = 0; n < MAX_WAITERS; i = (i + 1) % MAX_WAITERS, n++) {
+            if (waiters.compareAndSet(i, null, me)) {
+                slot = i;
+                break;
+            }
+        }
+        try {
+            // Registered before this check, so a leader that unlocks after it will see us and unpark us.
+            if (!reached(lsn, durable) && failure == null && writeLock.isLocked()) {
+                LockSupport.parkNanos(this, PARK_NANOS);
+            }
+        } finally {
+            if (slot >= 0) {
+                waiters.set(slot, null);
+            }
+        }
+    }
+
+    private void wakeWaiters() {
+        for (int i = 0; i < MAX_WAITERS; i++) {
+            Thread t = waiters.get(i);
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
+        }
+    }
+
+    /** With the ring full: drain it if nobody else is leading, else give the leader the core. */
+    private void helpDrain() {
+        checkWritable();
+        if (writeLock.tryLock()) {
+            try {
+                leaderCycle(false);
+            } finally {
+                writeLock.unlock();
+            }
+            wakeWaiters();
+        } else {
+            Thread.yield();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ leader
+
+    /**
+     * REQUIRES writeLock. Drains the ring into the segment with as few writes as the staging buffer allows,
+     * then fsyncs if a waiter needs it (or {@code forceAll}), then completes due futures.
+     */
+    void leaderCycle(boolean forceAll) {
+        assert writeLock.isHeldByCurrentThread();
+        if (failure != null) {
+            return;
+        }
+        try {
+            for (int reads = 0; reads < MAX_READS_PER_CYCLE; reads++) {
+                if (ring.read(copyToStaging, MAX_MESSAGES_PER_READ) == 0) {
+                    break;
+                }
+            }
+            flushStaging();
+            long written = position;
+            if (written > durableLsn && (forceAll || requestedDurableLsn.get() > durableLsn)) {
+                activeFile.force();
+                fsyncs++;
+                durableLsn = written;
+            }
+            completeFutures();
+        } catch (IOException | RuntimeException e) {
+            fail(e);
+        }
+    }
+
+    private void copyToStaging(int msgTypeId, MutableDirectBuffer buffer, int index, int length) {
+        try {
+            long lsn = WalRecordDescriptor.lsn(buffer, index);
+            if (lsn >= activeEnd) {
+                roll(lsn);
+            }
+            if (lsn != position) {
+                throw new IllegalStateException("WAL record of LSN " + lsn + " arrived at position " + position);
+            }
+            if (stagingLength + length > STAGING_BYTES) {
+                flushStaging();
+            }
+            if (stagingLength == 0) {
+                stagingLsn = position;
+            }
+            stagingBuffer.putBytes(stagingLength, buffer, index, length);
+            stagingLength += length;
+            position += length;
+            recordsWritten++;
+        } catch (IOException e) {
+            throw new WriteFailure(e);
+        }
+    }
+
+    /** Carries an IOException out of the ring's message handler. */
+    private static final class WriteFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        WriteFailure(IOException cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
+
+    private void flushStaging() throws IOException {
+        if (stagingLength == 0) {
+            return;
+        }
+        stagingView.clear();
+        stagingView.limit(stagingLength);
+        activeFile.write(stagingLsn - activeBase, stagingView);
+        writes++;
+        stagingLength = 0;
+        writtenLsn = position;
+    }
+
+    /** REQUIRES writeLock. Writes one complete record straight to the segment (the large-record path). */
+    private void writeDirect(long lsn, UnsafeBuffer record, int length) {
+        try {
+            if (lsn >= activeEnd) {
+                roll(lsn);
+            }
+            flushStaging();
+            ByteBuffer bb = record.byteBuffer().duplicate();
+            bb.clear();
+            bb.limit(length);
+            activeFile.write(lsn - activeBase, bb);
+            writes++;
+            recordsWritten++;
+            position = lsn + length;
+            writtenLsn = position;
+        } catch (IOException | RuntimeException e) {
+            fail(e);
+            throw failedException();
+        }
+    }
+
+    /**
+     * REQUIRES writeLock. Finishes the active segment (padding, fsync) and moves to the segment at
+     * {@code nextBase}. Forcing here keeps "durable LSN" a single number across segments.
+     */
+    private void roll(long nextBase) throws IOException {
+        if (nextBase != activeEnd) {
+            throw new IllegalStateException("WAL roll to LSN " + nextBase + " but the active segment ends at " + activeEnd);
+        }
+        flushStaging();
+        int left = (int) (activeEnd - position);
+        if (left >= WalRecordDescriptor.HEADER_LENGTH) {
+            stagingBuffer.setMemory(0, WalRecordDescriptor.HEADER_LENGTH, (byte) 0);
+            WalRecordDescriptor.writePadding(stagingBuffer, stagingView, leaderCrc, 0, position,
+                    left - WalRecordDescriptor.HEADER_LENGTH, currentEpochForPadding(), durableLsn);
+            stagingView.clear();
+            stagingView.limit(WalRecordDescriptor.HEADER_LENGTH);
+            activeFile.write(position - activeBase, stagingView);
+        }
+        activeFile.force();
+        fsyncs++;
+        activeFile.close();
+        position = activeEnd;
+        writtenLsn = position;
+        durableLsn = position;
+        activeFile = allocator.take(nextBase);
+        activeBase = nextBase;
+        activeEnd = nextBase + allocator.segmentBytes();
+        activeEndPublished = activeEnd;
+    }
+
+    private long currentEpochForPadding() {
+        synchronized (reserveLock) {
+            return epoch;
+        }
+    }
+
+    private void completeFutures() {
+        PendingAppend head;
+        while ((head = futures.peek()) != null && reached(head.lsn, head.durable)) {
+            futures.poll();
+            head.future.complete(head.lsn);
+        }
+    }
+
+    private void fail(Throwable cause) {
+        if (failure == null) {
+            failure = cause;
+        }
+        PendingAppend head;
+        while ((head = futures.poll()) != null) {
+            head.future.completeExceptionally(failedException());
+        }
+        wakeWaiters();
+    }
+
+    // ------------------------------------------------------------------------------------------ flusher
+
+    /** Called by the flusher thread every interval: writes and fsyncs whatever is pending. */
+    void backgroundFlush() {
+        if (failure != null) {
+            return;
+        }
+        writeLock.lock();
+        try {
+            leaderCycle(true);
+        } finally {
+            writeLock.unlock();
+        }
+        wakeWaiters();
+    }
+
+    /** Prepares the next segment once the active one is half full. Flusher thread, outside writeLock. */
+    void prepareNextSegmentIfDue() throws IOException {
+        long end = activeEndPublished;
+        long half = end - allocator.segmentBytes() / 2;
+        if (writtenLsn >= half && !allocator.isPrepared(end)) {
+            allocator.prepare(end);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ control
+
+    /** Drains everything queued, fsyncs it, and runs {@code action} with both locks held (no appends meanwhile). */
+    <T> T quiesce(QuiescedAction<T> action) throws IOException {
+        synchronized (reserveLock) {
+            writeLock.lock();
+            try {
+                while ((ring.size() > 0 || position > durableLsn) && failure == null) {
+                    leaderCycle(true);
+                }
+                checkFailed();
+                return action.run();
+            } finally {
+                writeLock.unlock();
+                wakeWaiters();
+            }
+        }
+    }
+
+    /** Work done while the log is quiesced. */
+    interface QuiescedAction<T> {
+        T run() throws IOException;
+    }
+
+    /** REQUIRES both locks (inside {@link #quiesce}). Moves the write position, after a truncation. */
+    void resetTo(StorageFile file, long base, long end, long lsn) throws IOException {
+        if (activeFile != file) {
+            activeFile.close();
+        }
+        activeFile = file;
+        activeBase = base;
+        activeEnd = end;
+        activeEndPublished = end;
+        position = lsn;
+        stagingLength = 0;
+        stagingLsn = lsn;
+        writtenLsn = lsn;
+        durableLsn = lsn;
+        reserveLsn = lsn;
+        reserveSegmentEnd = end;
+        allocator.discardReady();
+    }
+
+    /** REQUIRES reserveLock via {@link #quiesce}: sets the epoch stamped on later records. */
+    void setEpochQuiesced(long newEpoch) {
+        epoch = newEpoch;
+    }
+
+    long epoch() {
+        synchronized (reserveLock) {
+            return epoch;
+        }
+    }
+
+    long activeBase() {
+        return activeBase;
+    }
+
+    StorageFile activeFile() {
+        return activeFile;
+    }
+
+    long writtenLsn() {
+        return writtenLsn;
+    }
+
+    long durableLsn() {
+        return durableLsn;
+    }
+
+    WalStats stats() {
+        writeLock.lock();
+        try {
+            return new WalStats(writtenLsn, durableLsn, recordsWritten, writes, fsyncs, failure != null);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    void checkWritable() {
+        if (closed) {
+            throw new StorageException(ErrorCode.CLOSED, "the WAL is closed");
+        }
+        checkFailed();
+    }
+
+    private void checkFailed() {
+        if (failure != null) {
+            throw failedException();
+        }
+    }
+
+    private StorageException failedException() {
+        Throwable cause = failure instanceof WriteFailure ? failure.getCause() : failure;
+        String what = cause instanceof IOException io
+                ? StorageException.fromIo("a WAL write or fsync failed", io).getMessage()
+                : "the WAL writer failed: " + cause;
+        return new StorageException(ErrorCode.FAILED, what + ". The log accepts no further writes and "
+                + "acknowledges nothing written after the failure; close and reopen it (recovery decides from disk)",
+                cause);
+    }
+
+    /** Drains, fsyncs and closes the active segment; later appends fail with {@link ErrorCode#CLOSED}. */
+    @Override
+    public void close() throws IOException {
+        synchronized (reserveLock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        writeLock.lock();
+        try {
+            while (ring.size() > 0 && failure == null) {
+                leaderCycle(true);
+            }
+            leaderCycle(true);
+            activeFile.close();
+            allocator.discardReady();
+        } finally {
+            writeLock.unlock();
+            wakeWaiters();
+        }
+    }
+}

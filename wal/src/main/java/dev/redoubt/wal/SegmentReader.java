@@ -1,0 +1,248 @@
+package dev.redoubt.wal;
+
+import dev.redoubt.common.StorageEnv;
+import dev.redoubt.common.StorageFile;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.zip.CRC32C;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * Reads and classifies records of one segment file through a window buffer. Every length comes from
+ * disk and is bounded before anything is allocated: a stored length must fit in the rest of the segment,
+ * which itself is at most {@link WalOptions#MAX_SEGMENT_BYTES}.
+ *
+ * <p>This class is not thread-safe.
+ */
+final class SegmentReader implements AutoCloseable {
+    static final int DEFAULT_WINDOW_BYTES = 1024 * 1024;
+
+    /** What the bytes at a position are. */
+    enum Check {
+        /** A live record: checksum, bounds, type and LSN all hold. */
+        VALID,
+        /** Fewer than a header's bytes remain in the segment: the segment is used up. */
+        SEGMENT_END,
+        /** An all-zero header: space never written (preallocated). */
+        ZERO,
+        /** A record with a valid checksum but another position's LSN: bytes of an older log. */
+        STALE,
+        /** Anything else: a torn write or corruption. {@link #problem()} says what is wrong. */
+        DAMAGED
+    }
+
+    final Path path;
+    final long base;
+    final long size;
+    private final StorageFile file;
+    private final CRC32C crc = new CRC32C();
+    private ByteBuffer window;
+    private ByteBuffer windowView;
+    private UnsafeBuffer buffer;
+    private long windowStart;
+    private int windowLength;
+
+    private String problem;
+    private int storedLength;
+    private int recordIndex;
+
+    SegmentReader(StorageEnv env, Path path, long base) throws IOException {
+        this.path = path;
+        this.base = base;
+        this.file = env.openForRead(path);
+        this.size = Math.min(file.size(), WalOptions.MAX_SEGMENT_BYTES);
+        allocate(DEFAULT_WINDOW_BYTES);
+    }
+
+    long end() {
+        return base + size;
+    }
+
+    private void allocate(int capacity) {
+        window = ByteBuffer.allocateDirect(capacity).order(WalRecordDescriptor.ORDER);
+        windowView = window.duplicate();
+        buffer = new UnsafeBuffer(window);
+        windowLength = 0;
+        windowStart = 0;
+    }
+
+    /**
+     * Makes bytes {@code [offset, offset + length)} of the file readable in {@link #buffer()} and returns the
+     * index of {@code offset} in it. The caller has checked that the range lies inside the segment.
+     */
+    int ensure(long offset, int length) throws IOException {
+        if (offset >= windowStart && offset + length <= windowStart + windowLength) {
+            return (int) (offset - windowStart);
+        }
+        if (length > window.capacity()) {
+            allocate(length);
+        }
+        int toRead = (int) Math.min(window.capacity(), size - offset);
+        window.clear();
+        window.limit(toRead);
+        int got = 0;
+        while (got < toRead) {
+            int n = file.read(offset + got, window);
+            if (n < 0) {
+                break;
+            }
+            got += n;
+        }
+        // A file shorter than its recorded size reads as zeros past its end.
+        for (int i = got; i < toRead; i++) {
+            window.put(i, (byte) 0);
+        }
+        windowStart = offset;
+        windowLength = toRead;
+        return 0;
+    }
+
+    UnsafeBuffer buffer() {
+        return buffer;
+    }
+
+    /** After {@link Check#VALID}: the index of the record's first byte in {@link #buffer()}. */
+    int recordIndex() {
+        return recordIndex;
+    }
+
+    int storedLength() {
+        return storedLength;
+    }
+
+    String problem() {
+        return problem;
+    }
+
+    /** Classifies the bytes at {@code offset}, expecting a record whose LSN is {@code base + offset}. */
+    Check check(long offset) throws IOException {
+        problem = null;
+        long remaining = size - offset;
+        if (remaining < WalRecordDescriptor.HEADER_LENGTH) {
+            return Check.SEGMENT_END;
+        }
+        int at = ensure(offset, WalRecordDescriptor.HEADER_LENGTH);
+        if (WalRecordDescriptor.isZeroHeader(buffer, at)) {
+            return Check.ZERO;
+        }
+        int stored = WalRecordDescriptor.storedLength(buffer, at);
+        if (stored < 0 || stored > remaining - WalRecordDescriptor.HEADER_LENGTH) {
+            return damaged("stored length " + stored + " does not fit in the " + remaining
+                    + " bytes left in the segment");
+        }
+        byte typeCode = WalRecordDescriptor.typeCode(buffer, at);
+        RecordType type = RecordType.fromCode(typeCode);
+        if (type == null) {
+            return damaged("unknown record type " + typeCode);
+        }
+        int covered = WalRecordDescriptor.checksummedLength(typeCode, stored);
+        at = ensure(offset, WalRecordDescriptor.CHECKSUMMED_OFFSET + covered);
+        int expected = WalRecordDescriptor.checksum(buffer, at);
+        int actual = WalRecordDescriptor.computeChecksum(crc, windowView, at, covered);
+        if (expected != actual) {
+            return damaged("checksum mismatch (stored " + Integer.toHexString(expected) + ", computed "
+                    + Integer.toHexString(actual) + ")");
+        }
+        long lsn = WalRecordDescriptor.lsn(buffer, at);
+        if (lsn != base + offset) {
+            problem = "record of LSN " + lsn + " found at LSN " + (base + offset);
+            return Check.STALE;
+        }
+        String invalid = validateFields(at, type, stored, lsn);
+        if (invalid != null) {
+            return damaged(invalid);
+        }
+        recordIndex = at;
+        storedLength = stored;
+        return Check.VALID;
+    }
+
+    private String validateFields(int at, RecordType type, int stored, long lsn) {
+        int version = WalRecordDescriptor.version(buffer, at);
+        if (version != WalRecordDescriptor.FORMAT_VERSION) {
+            return "format version " + version + " (this build reads " + WalRecordDescriptor.FORMAT_VERSION + ")";
+        }
+        int flags = WalRecordDescriptor.flags(buffer, at);
+        if ((flags & ~WalRecordDescriptor.KNOWN_FLAGS) != 0 || WalRecordDescriptor.reserved(buffer, at) != 0) {
+            return "unknown flags " + flags;
+        }
+        int raw = WalRecordDescriptor.rawLength(buffer, at);
+        if (type != RecordType.PADDING) {
+            boolean compressed = (flags & WalRecordDescriptor.FLAG_LZ4) != 0;
+            boolean rawOk = compressed
+                    ? raw >= 0 && raw <= WalRecordDescriptor.MAX_PAYLOAD_LIMIT
+                            && (long) raw <= (long) stored * WalRecordDescriptor.MAX_COMPRESSION_RATIO
+                    : raw == stored;
+            if (!rawOk) {
+                return "raw length " + raw + " inconsistent with stored length " + stored;
+            }
+        }
+        long durable = WalRecordDescriptor.durableLsn(buffer, at);
+        if (durable < 0 || durable > lsn) {
+            return "durable LSN " + durable + " beyond the record's own LSN " + lsn;
+        }
+        if (WalRecordDescriptor.epoch(buffer, at) < 0) {
+            return "negative epoch";
+        }
+        return null;
+    }
+
+    private Check damaged(String why) {
+        problem = why;
+        return Check.DAMAGED;
+    }
+
+    /**
+     * Offset of the first {@link Check#VALID} record in {@code [from, limit)}, or -1 if there is none. Used
+     * to resynchronize after damage: records are found by the LSN that names their own position.
+     */
+    long findValid(long from, long limit) throws IOException {
+        for (long q = from; q < limit && size - q >= WalRecordDescriptor.HEADER_LENGTH; q++) {
+            int at = ensure(q, WalRecordDescriptor.HEADER_LENGTH);
+            // Cheap filter first: a live record names its own position.
+            if (WalRecordDescriptor.lsn(buffer, at) == base + q && check(q) == Check.VALID) {
+                return q;
+            }
+        }
+        return -1;
+    }
+
+    /** The offset just past the last non-zero byte at or after {@code offset} ({@code offset} if all are zero). */
+    long nonZeroEnd(long offset) throws IOException {
+        long windowEnd = size;
+        while (windowEnd > offset) {
+            long windowStartAt = Math.max(offset, windowEnd - DEFAULT_WINDOW_BYTES);
+            int len = (int) (windowEnd - windowStartAt);
+            int idx = ensure(windowStartAt, len);
+            int i = len;
+            while (i >= Long.BYTES && buffer.getLong(idx + i - Long.BYTES) == 0L) {
+                i -= Long.BYTES;
+            }
+            while (i > 0 && buffer.getByte(idx + i - 1) == 0) {
+                i--;
+            }
+            if (i > 0) {
+                return windowStartAt + i;
+            }
+            windowEnd = windowStartAt;
+        }
+        return offset;
+    }
+
+    /** Copies bytes {@code [from, to)} of the segment into {@code dst} at its position. */
+    void copy(long from, long to, ByteBuffer dst) throws IOException {
+        long at = from;
+        while (at < to) {
+            int len = (int) Math.min(DEFAULT_WINDOW_BYTES, to - at);
+            int idx = ensure(at, len);
+            buffer.getBytes(idx, dst, len);
+            at += len;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        file.close();
+    }
+}
