@@ -13,6 +13,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.zip.CRC32C;
 import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Factory;
+import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
@@ -639,5 +640,8 @@ final class LogWriter implements AutoCloseable {
             writeLock.unlock();
             wakeWaiters();
         }
+        // Off-heap memory is returned now rather than whenever the GC finds the buffers.
+        BufferUtil.free(ring.buffer().byteBuffer());
+        BufferUtil.free(staging);
     }
 }

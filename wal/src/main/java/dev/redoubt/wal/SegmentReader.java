@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.zip.CRC32C;
+import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -52,7 +53,7 @@ final class SegmentReader implements AutoCloseable {
         this.base = base;
         this.file = env.openForRead(path);
         this.size = Math.min(file.size(), WalOptions.MAX_SEGMENT_BYTES);
-        allocate(DEFAULT_WINDOW_BYTES);
+        allocate((int) Math.max(WalRecordDescriptor.HEADER_LENGTH, Math.min(DEFAULT_WINDOW_BYTES, size)));
     }
 
     long end() {
@@ -60,6 +61,9 @@ final class SegmentReader implements AutoCloseable {
     }
 
     private void allocate(int capacity) {
+        if (window != null) {
+            BufferUtil.free(window);
+        }
         window = ByteBuffer.allocateDirect(capacity).order(WalRecordDescriptor.ORDER);
         windowView = window.duplicate();
         buffer = new UnsafeBuffer(window);
@@ -243,6 +247,8 @@ final class SegmentReader implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        BufferUtil.free(window);
+        window = null;
         file.close();
     }
 }

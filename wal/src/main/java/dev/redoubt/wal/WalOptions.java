@@ -16,11 +16,12 @@ public final class WalOptions {
     /** Compression off by default: WAL payloads are small and latency matters more than bytes. */
     public static final int COMPRESSION_OFF = -1;
     public static final long DEFAULT_ASYNC_FLUSH_INTERVAL_MILLIS = 20;
-    /** The hand-off ring between appenders and the log writer: 8 MiB (records up to 1 MiB go through it). */
-    public static final int DEFAULT_RING_BYTES = 8 * 1024 * 1024;
+    /** The hand-off ring between appenders and the log writer: 2 MiB (records up to 256 KiB go through it). */
+    public static final int DEFAULT_RING_BYTES = 2 * 1024 * 1024;
 
     private int segmentBytes = DEFAULT_SEGMENT_BYTES;
-    private int maxRecordBytes = DEFAULT_MAX_RECORD_BYTES;
+    /** -1: the default, {@link #DEFAULT_MAX_RECORD_BYTES} capped to what fits in a segment. */
+    private int maxRecordBytes = -1;
     private int compressAboveBytes = COMPRESSION_OFF;
     private long asyncFlushIntervalMillis = DEFAULT_ASYNC_FLUSH_INTERVAL_MILLIS;
     private int ringBytes = DEFAULT_RING_BYTES;
@@ -77,7 +78,11 @@ public final class WalOptions {
         return segmentBytes;
     }
 
+    /** The effective bound: as set, or by default 16 MiB capped to what fits in one segment. */
     public int maxRecordBytes() {
+        if (maxRecordBytes == -1) {
+            return Math.min(DEFAULT_MAX_RECORD_BYTES, segmentBytes - WalRecordDescriptor.HEADER_LENGTH);
+        }
         return maxRecordBytes;
     }
 
@@ -107,6 +112,7 @@ public final class WalOptions {
             throw new IllegalArgumentException("segmentBytes must be between " + MIN_SEGMENT_BYTES + " and "
                     + MAX_SEGMENT_BYTES + ", got " + segmentBytes);
         }
+        int maxRecordBytes = maxRecordBytes();
         if (maxRecordBytes < 0 || maxRecordBytes > WalRecordDescriptor.MAX_PAYLOAD_LIMIT) {
             throw new IllegalArgumentException("maxRecordBytes must be between 0 and "
                     + WalRecordDescriptor.MAX_PAYLOAD_LIMIT + ", got " + maxRecordBytes);

@@ -11,6 +11,7 @@ import java.util.function.LongSupplier;
 import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
+import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -180,6 +181,7 @@ public final class WalReader implements AutoCloseable {
         }
         int raw = WalRecordDescriptor.rawLength(b, at);
         if (inflated.capacity() < raw) {
+            BufferUtil.free(inflated);
             inflated = ByteBuffer.allocateDirect(raw);
         }
         int n;
@@ -276,5 +278,7 @@ public final class WalReader implements AutoCloseable {
             }
             segment = null;
         }
+        BufferUtil.free(inflated);
+        inflated = ByteBuffer.allocateDirect(0);
     }
 }

@@ -80,6 +80,14 @@ final class WalRecovery implements AutoCloseable {
         return readers[i];
     }
 
+    /** Closes a segment the scan has passed (it is reopened if needed again): bounds memory to a few windows. */
+    private void release(int i) throws IOException {
+        if (readers[i] != null) {
+            readers[i].close();
+            readers[i] = null;
+        }
+    }
+
     /** Pass 1-3; returns the LSN at which the log continues. */
     private long scan() throws IOException {
         int i = 0;
@@ -98,6 +106,7 @@ final class WalRecovery implements AutoCloseable {
                     return p;
                 }
                 if (bases[i + 1] == s.end()) {
+                    release(i);
                     i++;
                     p = bases[i];
                     continue;
@@ -210,6 +219,7 @@ final class WalRecovery implements AutoCloseable {
             if (found >= 0) {
                 return new Location(j, found);
             }
+            release(j);
         }
         return null;
     }
@@ -223,10 +233,13 @@ final class WalRecovery implements AutoCloseable {
             SegmentReader s = reader(at.segment);
             SegmentReader.Check check = s.check(at.offset);
             if (check == SegmentReader.Check.VALID) {
-                count++;
+                if (WalRecordDescriptor.typeCode(s.buffer(), s.recordIndex()) != RecordType.PADDING.code()) {
+                    count++;
+                }
                 maxDurableAfter = Math.max(maxDurableAfter, WalRecordDescriptor.durableLsn(s.buffer(), s.recordIndex()));
                 at = new Location(at.segment, at.offset + WalRecordDescriptor.HEADER_LENGTH + s.storedLength());
             } else if (check == SegmentReader.Check.SEGMENT_END) {
+                release(at.segment);
                 at = findValidFrom(at.segment + 1, 0);
             } else {
                 at = findValidAfter(at.segment, at.offset);
@@ -252,14 +265,16 @@ final class WalRecovery implements AutoCloseable {
             if (to > from) {
                 lastEnd = r.base + to;
             }
+            if (j != i) {
+                release(j);
+            }
         }
         if (bytes == 0 && i + 1 == files.size()) {
             return; // a clean, zero-filled end: nothing to drop
         }
         String quarantine = bytes > 0 ? quarantine(p, lastEnd, i, ranges, bytes) : null;
         for (int j = files.size() - 1; j > i; j--) {
-            readers[j].close();
-            readers[j] = null;
+            release(j);
             env.delete(files.get(j));
         }
         env.syncDirectory(walDir);
@@ -305,8 +320,7 @@ final class WalRecovery implements AutoCloseable {
                 DroppedRange.Kind.SKIPPED_CORRUPTION, why, proven, recordsAfter, quarantine));
         // The readers cached the old bytes; reopen the touched segments so the scan sees the padding.
         for (int j = i; j <= next.segment; j++) {
-            readers[j].close();
-            readers[j] = null;
+            release(j);
         }
         return true;
     }
@@ -373,10 +387,7 @@ final class WalRecovery implements AutoCloseable {
     @Override
     public void close() throws IOException {
         for (int j = 0; j < readers.length; j++) {
-            if (readers[j] != null) {
-                readers[j].close();
-                readers[j] = null;
-            }
+            release(j);
         }
     }
 }
