@@ -76,7 +76,7 @@ public final class Wal implements AutoCloseable {
                     env.delete(p);
                 }
             }
-            RecoveryReport report = WalRecovery.run(env, walDir, dir.resolve(LOST_DIR), options.recoveryMode());
+            RecoveryReport report = WalRecovery.run(env, walDir, dir.resolve(LOST_DIR), options.recoveryMode(), false);
             List<Path> segments = WalSegments.list(env, walDir);
             SegmentAllocator allocator = new SegmentAllocator(env, walDir, options.segmentBytes());
             LogWriter writer;
@@ -94,6 +94,19 @@ public final class Wal implements AutoCloseable {
             return new Wal(env, walDir, options, report, writer);
         } catch (IOException e) {
             throw StorageException.fromIo("opening the WAL in " + walDir, e);
+        }
+    }
+
+    /**
+     * What opening the log under {@code dir} with {@code mode} would find and drop, without changing any file
+     * (no quarantine, no truncation). Throws {@link WalCorruptionException} where the mode would refuse.
+     */
+    public static RecoveryReport inspect(StorageEnv env, Path dir, RecoveryMode mode) {
+        Path walDir = dir.resolve(WAL_DIR);
+        try {
+            return WalRecovery.run(env, walDir, dir.resolve(LOST_DIR), mode, true);
+        } catch (IOException e) {
+            throw StorageException.fromIo("reading the WAL in " + walDir, e);
         }
     }
 

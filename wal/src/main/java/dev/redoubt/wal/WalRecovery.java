@@ -30,6 +30,8 @@ final class WalRecovery implements AutoCloseable {
     private final Path walDir;
     private final Path lostDir;
     private final RecoveryMode mode;
+    /** Decide and report only: no quarantine, no deletes, no zeroing (for {@code redoubt wal verify}). */
+    private final boolean dryRun;
     private final List<Path> files;
     private final long[] bases;
     private final SegmentReader[] readers;
@@ -49,23 +51,26 @@ final class WalRecovery implements AutoCloseable {
     private record Evidence(long maxDurableLsn, long records) {
     }
 
-    private WalRecovery(StorageEnv env, Path walDir, Path lostDir, RecoveryMode mode, List<Path> files) {
+    private WalRecovery(StorageEnv env, Path walDir, Path lostDir, RecoveryMode mode, boolean dryRun,
+                        List<Path> files) {
         this.env = env;
         this.walDir = walDir;
         this.lostDir = lostDir;
         this.mode = mode;
+        this.dryRun = dryRun;
         this.files = files;
         this.bases = WalSegments.bases(files);
         this.readers = new SegmentReader[files.size()];
     }
 
-    static RecoveryReport run(StorageEnv env, Path walDir, Path lostDir, RecoveryMode mode) throws IOException {
+    static RecoveryReport run(StorageEnv env, Path walDir, Path lostDir, RecoveryMode mode, boolean dryRun)
+            throws IOException {
         long started = System.nanoTime();
         List<Path> files = WalSegments.list(env, walDir);
         if (files.isEmpty()) {
             return new RecoveryReport(mode, 0, 0, 0, 0, 0, 0, List.of(), false, System.nanoTime() - started);
         }
-        try (WalRecovery recovery = new WalRecovery(env, walDir, lostDir, mode, files)) {
+        try (WalRecovery recovery = new WalRecovery(env, walDir, lostDir, mode, dryRun, files)) {
             long end = recovery.scan();
             return new RecoveryReport(mode, recovery.bases[0], end, recovery.records, files.size(),
                     recovery.lastEpoch, recovery.maxDurable, List.copyOf(recovery.dropped),
@@ -272,6 +277,12 @@ final class WalRecovery implements AutoCloseable {
         if (bytes == 0 && i + 1 == files.size()) {
             return; // a clean, zero-filled end: nothing to drop
         }
+        acknowledgedLoss |= proven;
+        if (dryRun) {
+            dropped.add(new DroppedRange(p, lastEnd, bytes, s.path.getFileName().toString(), offset, kind, why,
+                    proven, recordsAfter, null));
+            return;
+        }
         String quarantine = bytes > 0 ? quarantine(p, lastEnd, i, ranges, bytes) : null;
         for (int j = files.size() - 1; j > i; j--) {
             release(j);
@@ -279,7 +290,6 @@ final class WalRecovery implements AutoCloseable {
         }
         env.syncDirectory(walDir);
         zero(files.get(i), offset, ranges[i][1]);
-        acknowledgedLoss |= proven;
         dropped.add(new DroppedRange(p, lastEnd, bytes, s.path.getFileName().toString(), offset, kind, why, proven,
                 recordsAfter, quarantine));
     }
@@ -307,6 +317,12 @@ final class WalRecovery implements AutoCloseable {
             bytes += to - from;
         }
         long nextLsn = bases[next.segment] + next.offset;
+        acknowledgedLoss |= proven;
+        if (dryRun) {
+            dropped.add(new DroppedRange(p, nextLsn, bytes, s.path.getFileName().toString(), offset,
+                    DroppedRange.Kind.SKIPPED_CORRUPTION, why, proven, recordsAfter, null));
+            return true;
+        }
         String quarantine = quarantine(p, nextLsn, i, ranges, bytes);
         for (int j = i; j <= next.segment; j++) {
             long from = ranges[j][0];
@@ -315,7 +331,6 @@ final class WalRecovery implements AutoCloseable {
                 pad(files.get(j), bases[j], from, (int) (to - from));
             }
         }
-        acknowledgedLoss |= proven;
         dropped.add(new DroppedRange(p, nextLsn, bytes, s.path.getFileName().toString(), offset,
                 DroppedRange.Kind.SKIPPED_CORRUPTION, why, proven, recordsAfter, quarantine));
         // The readers cached the old bytes; reopen the touched segments so the scan sees the padding.
