@@ -17,8 +17,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code ops/s = threads / mean}. {@link WalBenchmarks} prints that. Running {@link Mode#Throughput} as well
  * would double the run for the same figure; pass {@code -bm thrpt,sample} to get both anyway.
  *
- * <p>Length: sized for a 2-core noisy VM, one fork per configuration, about 16 s each with setup; the default
- * WAL run (13 configurations) takes about 4 minutes.
+ * <p>Length: sized for a 2-core noisy VM: one fork per configuration, 2 x 2 s warmup and 5 x 3 s measurement,
+ * about 21 s each with JVM start and setup; the default WAL run (13 configurations) takes about 5 minutes.
  *
  * <p>Command-line {@code -jvmArgsAppend} would <em>replace</em> the flags below: use {@code -jvmArgsPrepend} to
  * add JVM options.
@@ -26,7 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 2, time = 2)
-@Measurement(iterations = 5, time = 2)
+@Measurement(iterations = 5, time = 3)
 @Fork(value = 1, jvmArgsAppend = {
         // = redoubt.jvm.flags in the parent pom.xml (see JvmFlags), then the heap.
         JvmFlags.EXPORT_JDK_INTERNAL_MISC,

@@ -158,7 +158,8 @@ public final class WalReader implements AutoCloseable {
     private boolean moveToNextSegment() throws IOException {
         long nextBase = segment.end();
         Path next = SegmentFiles.segmentPath(walDir, nextBase);
-        if (!env.exists(next)) {
+        // An empty segment ends where it starts: it is its own "next"; stop rather than loop.
+        if (nextBase == segment.base || !env.exists(next)) {
             return false;
         }
         segment.close();

@@ -234,6 +234,21 @@ class WalCorruptionTest {
         }
     }
 
+    @Test
+    void emptySegmentFileIsTheEndOfTheLogNotAnEndlessLoop() throws IOException {
+        SimulatedStorageEnv env = new SimulatedStorageEnv();
+        env.createDirectories(WalTestLog.WAL_DIR);
+        writeFile(env, SegmentFiles.segmentPath(WalTestLog.WAL_DIR, 0), new byte[0]);
+        try (WalReader reader = WalReader.open(env, WalTestLog.WAL_DIR, 0)) {
+            assertThat(reader.next()).isFalse();
+            assertThat(reader.status()).isEqualTo(WalReader.Status.END);
+        }
+        try (Wal wal = open(env, RecoveryMode.TOLERATE_CORRUPTED_TAIL)) {
+            long lsn = wal.append(RecordType.WRITE_BATCH, new byte[] {1});
+            assertThat(WalTestLog.readAll(wal)).extracting(WalTestLog.Read::lsn).containsExactly(lsn);
+        }
+    }
+
     private void flipRandomBit(SimulatedStorageEnv env, WalTestLog.Appended victim) throws IOException {
         long at = victim.lsn() + random.nextInt(recordLength(victim));
         env.flipBit(WalTestLog.segmentOf(at, SEGMENT), at % SEGMENT, random.nextInt(8));
