@@ -6,7 +6,9 @@ import dev.redoubt.common.StorageFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -52,18 +54,23 @@ final class LogWriter implements AutoCloseable {
     private static final int MAX_READS_PER_CYCLE = 16;
     private static final int STAGING_BYTES = 1024 * 1024;
     private static final int MAX_WAITERS = 128;
-    private static final int SPINS_BEFORE_PARK = 100;
+    private static final int SPINS_BEFORE_PARK = 20;
     /** Waiters are unparked by the leader; the timeout is only a safety net against a missed wake-up. */
     private static final long PARK_NANOS = 1_000_000L;
     private static final int MAX_PENDING_FUTURES = 1 << 16;
 
     private final WalOptions options;
+    private final long groupCommitWaitNanos;
     private final SegmentAllocator allocator;
     private final ManyToOneRingBuffer ring;
     private final Object reserveLock = new Object();
     private final ReentrantLock writeLock = new ReentrantLock();
     private final AtomicReferenceArray<Thread> waiters = new AtomicReferenceArray<>(MAX_WAITERS);
+    /** What each parked waiter waits for: {@code lsn << 1 | (durable ? 1 : 0)}; set before its thread is. */
+    private final AtomicLongArray waiterTargets = new AtomicLongArray(MAX_WAITERS);
     private final AtomicLong requestedDurableLsn = new AtomicLong();
+    /** Threads between the start of an append and its acknowledgement: who could still join a group. */
+    private final AtomicInteger appendersInFlight = new AtomicInteger();
     private final ManyToOneConcurrentArrayQueue<PendingAppend> futures =
             new ManyToOneConcurrentArrayQueue<>(MAX_PENDING_FUTURES);
     private final ThreadLocal<AppenderScratch> scratch;
@@ -71,6 +78,8 @@ final class LogWriter implements AutoCloseable {
     private final CRC32C leaderCrc = new CRC32C();
 
     // reserve: the LSN the next record gets, and the end of the segment it must fit in.
+    /** Records enqueued so far; written under reserveLock, read by the leader to see what is pending. */
+    private volatile long recordsEnqueued;
     private long reserveLsn;
     private long reserveSegmentEnd;
     private long epoch;
@@ -116,6 +125,7 @@ final class LogWriter implements AutoCloseable {
     LogWriter(WalOptions options, SegmentAllocator allocator, StorageFile activeFile, long activeBase,
               long activeEnd, long position, long epoch) {
         this.options = options;
+        this.groupCommitWaitNanos = options.groupCommitWaitMicros() * 1000L;
         this.allocator = allocator;
         this.ring = new ManyToOneRingBuffer(new UnsafeBuffer(
                 ByteBuffer.allocateDirect(options.ringBytes() + RingBufferDescriptor.TRAILER_LENGTH)));
@@ -167,6 +177,7 @@ final class LogWriter implements AutoCloseable {
                 helpDrain();
             }
             reserveLsn = lsn + recordLength;
+            recordsEnqueued++;
             recordEpoch = epoch;
             if (future != null) {
                 offerFuture(new PendingAppend(lsn, future.durable, future.future));
@@ -249,6 +260,7 @@ final class LogWriter implements AutoCloseable {
                 checkWritable();
                 long lsn = reserve(recordLength);
                 reserveLsn = lsn + recordLength;
+                recordsEnqueued++;
                 WalRecordDescriptor.writeHeader(b, 0, type, flags, stored, rawLength, lsn, epoch, durableLsn);
                 b.putBytes(WalRecordDescriptor.HEADER_LENGTH, payload, offset, stored);
                 WalRecordDescriptor.putChecksum(b, 0, WalRecordDescriptor.computeChecksum(new CRC32C(),
@@ -265,6 +277,15 @@ final class LogWriter implements AutoCloseable {
         }
     }
 
+    /** Counts the calling thread as an appender that may join the next group (see {@link #gatherGroup}). */
+    void enterAppend() {
+        appendersInFlight.incrementAndGet();
+    }
+
+    void exitAppend() {
+        appendersInFlight.decrementAndGet();
+    }
+
     /** Waits until the record at {@code lsn} is written ({@code durable} false) or fsynced (true). */
     void await(long lsn, boolean durable) {
         if (durable) {
@@ -276,6 +297,9 @@ final class LogWriter implements AutoCloseable {
             if (writeLock.tryLock()) {
                 try {
                     if (!reached(lsn, durable)) {
+                        if (durable) {
+                            gatherGroup();
+                        }
                         leaderCycle(false);
                     }
                 } finally {
@@ -299,10 +323,14 @@ final class LogWriter implements AutoCloseable {
     private void parkUntilWoken(long lsn, boolean durable) {
         Thread me = Thread.currentThread();
         int slot = -1;
+        long target = lsn << 1 | (durable ? 1 : 0);
         for (int i = (int) (me.getId() % MAX_WAITERS), n = 0; n < MAX_WAITERS; i = (i + 1) % MAX_WAITERS, n++) {
-            if (waiters.compareAndSet(i, null, me)) {
-                slot = i;
-                break;
+            if (waiters.get(i) == null) {
+                waiterTargets.set(i, target);
+                if (waiters.compareAndSet(i, null, me)) {
+                    slot = i;
+                    break;
+                }
             }
         }
         try {
@@ -317,12 +345,27 @@ final class LogWriter implements AutoCloseable {
         }
     }
 
+    /**
+     * Unparks every waiter whose record is now written or durable as it asked, and one waiter whose record is
+     * not, to lead the next group. Waking the others would only cost them a context switch and a re-park.
+     */
     private void wakeWaiters() {
+        Thread nextLeader = null;
+        boolean failed = failure != null;
         for (int i = 0; i < MAX_WAITERS; i++) {
             Thread t = waiters.get(i);
-            if (t != null) {
-                LockSupport.unpark(t);
+            if (t == null) {
+                continue;
             }
+            long target = waiterTargets.get(i);
+            if (failed || reached(target >>> 1, (target & 1) != 0)) {
+                LockSupport.unpark(t);
+            } else if (nextLeader == null) {
+                nextLeader = t;
+            }
+        }
+        if (nextLeader != null) {
+            LockSupport.unpark(nextLeader);
         }
     }
 
@@ -342,6 +385,29 @@ final class LogWriter implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------------------------------ leader
+
+    /**
+     * REQUIRES writeLock. Before an fsync, gives appenders that are about to enqueue a moment to join the group
+     * (PostgreSQL's {@code commit_delay}, bounded by {@link WalOptions#groupCommitWaitMicros()}): only while
+     * more appenders are in flight than records are pending, so a lone appender never waits. On a machine with
+     * fewer cores than writers, appenders woken by the previous fsync are often not yet running when the next
+     * leader starts; without this the groups stay small and the fsync rate, not the writers, sets throughput.
+     */
+    private void gatherGroup() {
+        if (groupCommitWaitNanos == 0) {
+            return;
+        }
+        long deadline = 0;
+        while (recordsEnqueued - recordsWritten < appendersInFlight.get()) {
+            long now = System.nanoTime();
+            if (deadline == 0) {
+                deadline = now + groupCommitWaitNanos;
+            } else if (now - deadline > 0) {
+                return;
+            }
+            Thread.yield();
+        }
+    }
 
     /**
      * REQUIRES writeLock. Drains the ring into the segment with as few writes as the staging buffer allows,

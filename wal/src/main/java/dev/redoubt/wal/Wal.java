@@ -132,9 +132,15 @@ public final class Wal implements AutoCloseable {
      * @throws StorageException         {@link ErrorCode#FAILED} after a failed write or fsync, {@link ErrorCode#CLOSED}
      */
     public long append(RecordType type, DirectBuffer payload, int offset, int length, Durability durability) {
-        long lsn = appendDeferred(type, payload, offset, length);
-        writer.await(lsn, durability == Durability.SYNC);
-        return lsn;
+        checkAppend(type, payload, offset, length);
+        writer.enterAppend();
+        try {
+            long lsn = writer.enqueue(type, payload, offset, length, null);
+            writer.await(lsn, durability == Durability.SYNC);
+            return lsn;
+        } finally {
+            writer.exitAppend();
+        }
     }
 
     /**

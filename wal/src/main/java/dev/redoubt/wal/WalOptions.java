@@ -19,7 +19,11 @@ public final class WalOptions {
     /** The hand-off ring between appenders and the log writer: 2 MiB (records up to 256 KiB go through it). */
     public static final int DEFAULT_RING_BYTES = 2 * 1024 * 1024;
 
+    /** Longest a group-commit leader waits for appenders that are about to join: 100 us, about one fsync. */
+    public static final int DEFAULT_GROUP_COMMIT_WAIT_MICROS = 100;
+
     private int segmentBytes = DEFAULT_SEGMENT_BYTES;
+    private int groupCommitWaitMicros = DEFAULT_GROUP_COMMIT_WAIT_MICROS;
     /** -1: the default, {@link #DEFAULT_MAX_RECORD_BYTES} capped to what fits in a segment. */
     private int maxRecordBytes = -1;
     private int compressAboveBytes = COMPRESSION_OFF;
@@ -72,6 +76,19 @@ public final class WalOptions {
     public WalOptions preallocateInBackground(boolean enabled) {
         this.preallocateInBackground = enabled;
         return this;
+    }
+
+    /**
+     * Longest a leader about to fsync waits for other in-flight appenders to enqueue, so one fsync covers them
+     * (0 = never wait). A lone appender never waits.
+     */
+    public WalOptions groupCommitWaitMicros(int micros) {
+        this.groupCommitWaitMicros = micros;
+        return this;
+    }
+
+    public int groupCommitWaitMicros() {
+        return groupCommitWaitMicros;
     }
 
     public int segmentBytes() {
@@ -131,6 +148,10 @@ public final class WalOptions {
         }
         if (Integer.bitCount(ringBytes) != 1 || ringBytes < 64 * 1024) {
             throw new IllegalArgumentException("ringBytes must be a power of two >= 65536, got " + ringBytes);
+        }
+        if (groupCommitWaitMicros < 0 || groupCommitWaitMicros > 100_000) {
+            throw new IllegalArgumentException("groupCommitWaitMicros must be between 0 and 100000, got "
+                    + groupCommitWaitMicros);
         }
         if (recoveryMode == null) {
             throw new IllegalArgumentException("recoveryMode must not be null");
