@@ -15,11 +15,12 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.zip.CRC32C;
 import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Factory;
+import net.jpountz.lz4.LZ4SafeDecompressor;
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
-import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.ControlledMessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
@@ -74,7 +75,11 @@ final class LogWriter implements AutoCloseable {
     private final ManyToOneConcurrentArrayQueue<PendingAppend> futures =
             new ManyToOneConcurrentArrayQueue<>(MAX_PENDING_FUTURES);
     private final ThreadLocal<AppenderScratch> scratch;
-    private final MessageHandler copyToStaging = this::copyToStaging;
+    private final ControlledMessageHandler copyToStaging = this::copyToStaging;
+    private final RecordApplier applier;
+    private static final LZ4SafeDecompressor DECOMPRESSOR = LZ4Factory.fastestInstance().safeDecompressor();
+    private ByteBuffer inflated = ByteBuffer.allocateDirect(0);
+    private final UnsafeBuffer inflatedView = new UnsafeBuffer(0, 0);
     private final CRC32C leaderCrc = new CRC32C();
 
     // reserve: the LSN the next record gets, and the end of the segment it must fit in.
@@ -86,13 +91,15 @@ final class LogWriter implements AutoCloseable {
 
     // leader: the open segment and the staging buffer.
     private StorageFile activeFile;
-    private long activeBase;
+    private volatile long activeBase;
     private long activeEnd;
     private long position;
-    private final ByteBuffer staging = ByteBuffer.allocateDirect(STAGING_BYTES).order(WalRecordDescriptor.ORDER);
-    private final ByteBuffer stagingView = staging.duplicate();
-    private final UnsafeBuffer stagingBuffer = new UnsafeBuffer(staging);
+    private final ByteBuffer staging;
+    private final ByteBuffer stagingView;
+    private final UnsafeBuffer stagingBuffer;
     private int stagingLength;
+    /** The group being drained is complete (staging full, or the next record starts a new segment). */
+    private boolean stagingClosed;
     private long stagingLsn;
     private long recordsWritten;
     private long writes;
@@ -123,13 +130,19 @@ final class LogWriter implements AutoCloseable {
     }
 
     LogWriter(WalOptions options, SegmentAllocator allocator, StorageFile activeFile, long activeBase,
-              long activeEnd, long position, long epoch) {
+              long activeEnd, long position, long epoch, RecordApplier applier) {
         this.options = options;
+        this.applier = applier;
         this.groupCommitWaitNanos = options.groupCommitWaitMicros() * 1000L;
         this.allocator = allocator;
         this.ring = new ManyToOneRingBuffer(new UnsafeBuffer(
                 ByteBuffer.allocateDirect(options.ringBytes() + RingBufferDescriptor.TRAILER_LENGTH)));
         this.scratch = ThreadLocal.withInitial(AppenderScratch::new);
+        // A group always fits a ring message, so every record can be staged.
+        this.staging = ByteBuffer.allocateDirect(Math.max(STAGING_BYTES, ring.maxMsgLength()))
+                .order(WalRecordDescriptor.ORDER);
+        this.stagingView = staging.duplicate();
+        this.stagingBuffer = new UnsafeBuffer(staging);
         this.activeFile = activeFile;
         this.activeBase = activeBase;
         this.activeEnd = activeEnd;
@@ -410,8 +423,10 @@ final class LogWriter implements AutoCloseable {
     }
 
     /**
-     * REQUIRES writeLock. Drains the ring into the segment with as few writes as the staging buffer allows,
-     * then fsyncs if a waiter needs it (or {@code forceAll}), then completes due futures.
+     * REQUIRES writeLock. One group: drains committed records from the ring into the staging buffer (up to its
+     * capacity, and never across a segment roll), writes them with one call, fsyncs if a waiter needs it (or
+     * {@code forceAll}), hands each record to the {@link RecordApplier}, and only then publishes the written and
+     * durable LSNs and completes due futures: nobody is acknowledged before the applier has seen the record.
      */
     void leaderCycle(boolean forceAll) {
         assert writeLock.isHeldByCurrentThread();
@@ -419,16 +434,22 @@ final class LogWriter implements AutoCloseable {
             return;
         }
         try {
-            for (int reads = 0; reads < MAX_READS_PER_CYCLE; reads++) {
-                if (ring.read(copyToStaging, MAX_MESSAGES_PER_READ) == 0) {
+            stagingClosed = false;
+            for (int reads = 0; reads < MAX_READS_PER_CYCLE && !stagingClosed; reads++) {
+                if (ring.controlledRead(copyToStaging, MAX_MESSAGES_PER_READ) == 0) {
                     break;
                 }
             }
-            flushStaging();
+            writeStaging();
             long written = position;
-            if (written > durableLsn && (forceAll || requestedDurableLsn.get() > durableLsn)) {
+            boolean force = written > durableLsn && (forceAll || requestedDurableLsn.get() > durableLsn);
+            if (force) {
                 activeFile.force();
                 fsyncs++;
+            }
+            applyStaged();
+            writtenLsn = written;
+            if (force) {
                 durableLsn = written;
             }
             completeFutures();
@@ -437,17 +458,24 @@ final class LogWriter implements AutoCloseable {
         }
     }
 
-    private void copyToStaging(int msgTypeId, MutableDirectBuffer buffer, int index, int length) {
+    /** Ring handler: copies one record into staging, or stops the group (ABORT leaves it in the ring). */
+    private ControlledMessageHandler.Action copyToStaging(int msgTypeId, MutableDirectBuffer buffer, int index,
+                                                          int length) {
         try {
             long lsn = WalRecordDescriptor.lsn(buffer, index);
             if (lsn >= activeEnd) {
+                if (stagingLength > 0) {
+                    stagingClosed = true; // finish and apply this group in its own segment first
+                    return ControlledMessageHandler.Action.ABORT;
+                }
                 roll(lsn);
+            }
+            if (stagingLength + length > staging.capacity()) {
+                stagingClosed = true;
+                return ControlledMessageHandler.Action.ABORT;
             }
             if (lsn != position) {
                 throw new IllegalStateException("WAL record of LSN " + lsn + " arrived at position " + position);
-            }
-            if (stagingLength + length > STAGING_BYTES) {
-                flushStaging();
             }
             if (stagingLength == 0) {
                 stagingLsn = position;
@@ -456,6 +484,7 @@ final class LogWriter implements AutoCloseable {
             stagingLength += length;
             position += length;
             recordsWritten++;
+            return ControlledMessageHandler.Action.CONTINUE;
         } catch (IOException e) {
             throw new WriteFailure(e);
         }
@@ -470,7 +499,8 @@ final class LogWriter implements AutoCloseable {
         }
     }
 
-    private void flushStaging() throws IOException {
+    /** Writes the staged group with one call; the bytes stay staged until {@link #applyStaged()}. */
+    private void writeStaging() throws IOException {
         if (stagingLength == 0) {
             return;
         }
@@ -478,25 +508,63 @@ final class LogWriter implements AutoCloseable {
         stagingView.limit(stagingLength);
         activeFile.write(stagingLsn - activeBase, stagingView);
         writes++;
-        stagingLength = 0;
-        writtenLsn = position;
     }
 
-    /** REQUIRES writeLock. Writes one complete record straight to the segment (the large-record path). */
+    private void applyStaged() {
+        for (int at = 0; at < stagingLength; ) {
+            at += applyRecord(stagingBuffer, at);
+        }
+        stagingLength = 0;
+    }
+
+    /** Hands the record at {@code at} to the applier (decompressing if needed); returns the record's length. */
+    private int applyRecord(DirectBuffer b, int at) {
+        int stored = WalRecordDescriptor.storedLength(b, at);
+        RecordType type = RecordType.fromCode(WalRecordDescriptor.typeCode(b, at));
+        if (applier != RecordApplier.NONE && type != RecordType.PADDING) {
+            long lsn = WalRecordDescriptor.lsn(b, at);
+            int payloadAt = at + WalRecordDescriptor.HEADER_LENGTH;
+            if ((WalRecordDescriptor.flags(b, at) & WalRecordDescriptor.FLAG_LZ4) == 0) {
+                applier.apply(type, lsn, b, payloadAt, stored);
+            } else {
+                int raw = WalRecordDescriptor.rawLength(b, at);
+                if (inflated.capacity() < raw) {
+                    BufferUtil.free(inflated);
+                    inflated = ByteBuffer.allocateDirect(raw);
+                }
+                ByteBuffer src = b.byteBuffer();
+                int n = DECOMPRESSOR.decompress(src, (int) b.wrapAdjustment() + payloadAt, stored, inflated, 0, raw);
+                if (n != raw) {
+                    throw new IllegalStateException("LZ4 payload of LSN " + lsn + " inflated to " + n + " bytes, not " + raw);
+                }
+                inflatedView.wrap(inflated, 0, raw);
+                applier.apply(type, lsn, inflatedView, 0, raw);
+            }
+        }
+        return WalRecordDescriptor.HEADER_LENGTH + stored;
+    }
+
+    /**
+     * REQUIRES writeLock and an empty staging buffer. Writes one complete record straight to the segment (the
+     * large-record path) and fsyncs it, so that it, too, reaches the applier only once durable.
+     */
     private void writeDirect(long lsn, UnsafeBuffer record, int length) {
         try {
             if (lsn >= activeEnd) {
                 roll(lsn);
             }
-            flushStaging();
             ByteBuffer bb = record.byteBuffer().duplicate();
             bb.clear();
             bb.limit(length);
             activeFile.write(lsn - activeBase, bb);
             writes++;
             recordsWritten++;
+            activeFile.force();
+            fsyncs++;
             position = lsn + length;
+            applyRecord(record, 0);
             writtenLsn = position;
+            durableLsn = position;
         } catch (IOException | RuntimeException e) {
             fail(e);
             throw failedException();
@@ -504,14 +572,15 @@ final class LogWriter implements AutoCloseable {
     }
 
     /**
-     * REQUIRES writeLock. Finishes the active segment (padding, fsync) and moves to the segment at
-     * {@code nextBase}. Forcing here keeps "durable LSN" a single number across segments.
+     * REQUIRES writeLock and an empty staging buffer (everything before was written, applied and published).
+     * Finishes the active segment (padding, fsync) and moves to the segment at {@code nextBase}. Forcing here
+     * keeps "durable LSN" a single number across segments.
      */
     private void roll(long nextBase) throws IOException {
-        if (nextBase != activeEnd) {
-            throw new IllegalStateException("WAL roll to LSN " + nextBase + " but the active segment ends at " + activeEnd);
+        if (nextBase != activeEnd || stagingLength != 0) {
+            throw new IllegalStateException("WAL roll to LSN " + nextBase + " but the active segment ends at "
+                    + activeEnd + " with " + stagingLength + " bytes staged");
         }
-        flushStaging();
         int left = (int) (activeEnd - position);
         if (left >= WalRecordDescriptor.HEADER_LENGTH) {
             stagingBuffer.setMemory(0, WalRecordDescriptor.HEADER_LENGTH, (byte) 0);
@@ -709,5 +778,6 @@ final class LogWriter implements AutoCloseable {
         // Off-heap memory is returned now rather than whenever the GC finds the buffers.
         BufferUtil.free(ring.buffer().byteBuffer());
         BufferUtil.free(staging);
+        BufferUtil.free(inflated);
     }
 }

@@ -40,6 +40,7 @@ public final class Wal implements AutoCloseable {
     private final RecoveryReport recoveryReport;
     private final LogWriter writer;
     private final WalFlusher flusher;
+    private final Object truncationLock = new Object();
     private final ThreadLocal<UnsafeBuffer> arrayView = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[0]));
 
     private Wal(StorageEnv env, Path walDir, WalOptions options, RecoveryReport report, LogWriter writer) {
@@ -67,6 +68,15 @@ public final class Wal implements AutoCloseable {
      * positions the writer at the end. Bytes recovered from the OS cache are fsynced before the first append.
      */
     public static Wal open(StorageEnv env, Path dir, WalOptions options) {
+        return open(env, dir, options, RecordApplier.NONE);
+    }
+
+    /**
+     * As {@link #open(StorageEnv, Path, WalOptions)}, with every record appended from now on handed to
+     * {@code applier} in LSN order before its appender is acknowledged (see {@link RecordApplier}). Records
+     * already in the log are not replayed to it: read them with {@link #newReader}.
+     */
+    public static Wal open(StorageEnv env, Path dir, WalOptions options, RecordApplier applier) {
         options.validate();
         Path walDir = dir.resolve(WAL_DIR);
         try {
@@ -82,14 +92,14 @@ public final class Wal implements AutoCloseable {
             LogWriter writer;
             if (segments.isEmpty()) {
                 StorageFile first = allocator.take(0);
-                writer = new LogWriter(options, allocator, first, 0, options.segmentBytes(), 0, 0);
+                writer = new LogWriter(options, allocator, first, 0, options.segmentBytes(), 0, 0, applier);
             } else {
                 Path last = segments.get(segments.size() - 1);
                 long base = SegmentFiles.parseSegmentBase(last);
                 StorageFile active = env.openForWrite(last);
                 active.force();
                 writer = new LogWriter(options, allocator, active, base, base + active.size(), report.endLsn(),
-                        report.lastEpoch());
+                        report.lastEpoch(), applier);
             }
             return new Wal(env, walDir, options, report, writer);
         } catch (IOException e) {
@@ -223,12 +233,15 @@ public final class Wal implements AutoCloseable {
      * @return the number of segments deleted
      */
     public int truncateBefore(long lsn) {
-        try {
-            return writer.quiesce(() -> {
+        // Needs no lock: appends only ever touch the active segment and later ones, and a segment with a
+        // successor below lsn is never active. So a flush can truncate while writers are stalled on it.
+        synchronized (truncationLock) {
+            try {
                 List<Path> segments = WalSegments.list(env, walDir);
                 long[] bases = WalSegments.bases(segments);
+                long active = writer.activeBase();
                 int deleted = 0;
-                for (int i = 0; i + 1 < bases.length && bases[i + 1] <= lsn && bases[i] != writer.activeBase(); i++) {
+                for (int i = 0; i + 1 < bases.length && bases[i + 1] <= lsn && bases[i] < active; i++) {
                     env.delete(segments.get(i));
                     deleted++;
                 }
@@ -236,9 +249,9 @@ public final class Wal implements AutoCloseable {
                     env.syncDirectory(walDir);
                 }
                 return deleted;
-            });
-        } catch (IOException e) {
-            throw StorageException.fromIo("removing WAL segments below LSN " + lsn, e);
+            } catch (IOException e) {
+                throw StorageException.fromIo("removing WAL segments below LSN " + lsn, e);
+            }
         }
     }
 

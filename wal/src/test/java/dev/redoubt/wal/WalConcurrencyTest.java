@@ -44,6 +44,40 @@ class WalConcurrencyTest {
 
     @Test
     @Timeout(120)
+    void theApplierSeesEveryRecordOnceInLsnOrderBeforeItsAppenderIsAcknowledged() throws Exception {
+        java.util.List<Long> applied = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.Set<Long> appliedSet = ConcurrentHashMap.newKeySet();
+        RecordApplier applier = (type, lsn, payload, offset, length) -> {
+            applied.add(lsn);
+            appliedSet.add(lsn);
+        };
+        // Small ring and segments: groups stop at the staging bound and at rolls; some records take the large path.
+        WalOptions options = WalOptions.defaults().segmentBytes(16 * 1024).ringBytes(64 * 1024).compressAboveBytes(100);
+        try (Wal wal = Wal.open(new SimulatedStorageEnv(), Path.of("/db"), options, applier)) {
+            ExecutorService pool = Executors.newFixedThreadPool(8);
+            List<Future<?>> futures = new ArrayList<>();
+            for (int w = 0; w < 8; w++) {
+                int writer = w;
+                futures.add(pool.submit(() -> {
+                    for (int seq = 0; seq < 300; seq++) {
+                        byte[] p = seq % 50 == 0 ? new byte[12_000] : payload(writer, seq);
+                        long lsn = wal.append(RecordType.WRITE_BATCH, p, seq % 2 == 0 ? Durability.SYNC : Durability.ASYNC);
+                        assertThat(appliedSet).as("LSN %d acknowledged before it was applied", lsn).contains(lsn);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get(100, TimeUnit.SECONDS);
+            }
+            pool.shutdown();
+            List<Long> logged = WalTestLog.readAll(wal).stream().map(WalTestLog.Read::lsn).toList();
+            assertThat(applied).containsExactlyElementsOf(logged);
+        }
+    }
+
+    @Test
+    @Timeout(120)
     void concurrentWritersOnTheSimulatedEnvWithSmallRingAndSegments() throws Exception {
         SimulatedStorageEnv env = new SimulatedStorageEnv();
         runWriters(Wal.open(env, Path.of("/db"), WalOptions.defaults().segmentBytes(8192).ringBytes(64 * 1024)), false);
