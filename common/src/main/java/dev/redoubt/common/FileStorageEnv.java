@@ -83,6 +83,32 @@ public final class FileStorageEnv implements StorageEnv {
         }
     }
 
+    @Override
+    public AutoCloseable lock(Path path) throws IOException {
+        FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        java.nio.channels.FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            channel.close();
+            throw new StorageException(ErrorCode.LOCKED, path + " is locked by a database already open in this process");
+        }
+        if (lock == null) {
+            channel.close();
+            throw new StorageException(ErrorCode.LOCKED, path + " is locked by another process: the database is open"
+                    + " there; close it (or stop that process) first");
+        }
+        return () -> {
+            lock.release();
+            channel.close();
+        };
+    }
+
+    @Override
+    public void link(Path source, Path target) throws IOException {
+        Files.createLink(target, source);
+    }
+
     private static final class ChannelFile implements StorageFile {
         private final FileChannel channel;
 

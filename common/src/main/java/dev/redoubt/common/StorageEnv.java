@@ -36,4 +36,34 @@ public interface StorageEnv {
 
     /** Makes creates, renames and deletes of names in {@code dir} durable (fsync of the directory). */
     void syncDirectory(Path dir) throws IOException;
+
+    /**
+     * Takes an exclusive lock on {@code path} (created if missing) for as long as the returned handle is open.
+     * Throws {@link StorageException} with {@link ErrorCode#LOCKED} if another holder, in this process or
+     * another, has it.
+     */
+    AutoCloseable lock(Path path) throws IOException;
+
+    /**
+     * Makes {@code target} a new name of the immutable file {@code source} (a hard link where the file system
+     * has them; a copy otherwise). Durable after {@link #syncDirectory} of the target's directory.
+     */
+    default void link(Path source, Path target) throws IOException {
+        try (StorageFile in = openForRead(source); StorageFile out = openForWrite(target)) {
+            out.truncate(0);
+            java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(1 << 20);
+            long at = 0;
+            while (true) {
+                chunk.clear();
+                int n = in.read(at, chunk);
+                if (n < 0) {
+                    break;
+                }
+                chunk.flip();
+                out.write(at, chunk);
+                at += n;
+            }
+            out.force();
+        }
+    }
 }

@@ -202,6 +202,25 @@ public final class SimulatedStorageEnv implements StorageEnv {
 
     // ---------------------------------------------------------------- power cut and crash
 
+    private final java.util.Set<Path> locks = new java.util.HashSet<>();
+
+    /** Locks are per env (one simulated machine): a second lock of the same path fails with LOCKED. */
+    @Override
+    public AutoCloseable lock(Path path) throws IOException {
+        Path key = path.toAbsolutePath().normalize();
+        synchronized (this) {
+            if (!locks.add(key)) {
+                throw new dev.redoubt.common.StorageException(dev.redoubt.common.ErrorCode.LOCKED,
+                        key + " is locked by another open database");
+            }
+        }
+        return () -> {
+            synchronized (this) {
+                locks.remove(key);
+            }
+        };
+    }
+
     /**
      * Cuts the power and reboots: every name and byte not made durable is lost (see the class comment),
      * and every file handle opened before is dead ({@code IOException("power was cut")}).

@@ -74,7 +74,6 @@ final class LogWriter implements AutoCloseable {
     private final AtomicInteger appendersInFlight = new AtomicInteger();
     private final ManyToOneConcurrentArrayQueue<PendingAppend> futures =
             new ManyToOneConcurrentArrayQueue<>(MAX_PENDING_FUTURES);
-    private final ThreadLocal<AppenderScratch> scratch;
     private final ControlledMessageHandler copyToStaging = this::copyToStaging;
     private final RecordApplier applier;
     private static final LZ4SafeDecompressor DECOMPRESSOR = LZ4Factory.fastestInstance().safeDecompressor();
@@ -87,7 +86,8 @@ final class LogWriter implements AutoCloseable {
     private volatile long recordsEnqueued;
     private long reserveLsn;
     private long reserveSegmentEnd;
-    private long epoch;
+    /** Written only with both locks held (quiesce); read by the leader without reserveLock. */
+    private volatile long epoch;
 
     // leader: the open segment and the staging buffer.
     private StorageFile activeFile;
@@ -111,14 +111,30 @@ final class LogWriter implements AutoCloseable {
     private volatile Throwable failure;
     private volatile boolean closed;
 
-    /** One appender thread's reusable buffers: no allocation per append. */
-    private final class AppenderScratch {
+    /**
+     * One appender thread's reusable buffers: no allocation per append. Static and shared by every log, so
+     * that a thread that appended to a closed log does not keep the log reachable (a ThreadLocal's value
+     * must not point back at its owner).
+     */
+    private static final class AppenderScratch {
         final CRC32C crc = new CRC32C();
-        final ByteBuffer ringView = ring.buffer().byteBuffer().duplicate();
         final LZ4Compressor compressor = LZ4Factory.fastestInstance().fastCompressor();
         ByteBuffer compressed = ByteBuffer.allocateDirect(0);
         final UnsafeBuffer compressedView = new UnsafeBuffer(0, 0);
+        /** A view of the last ring this thread appended to; replaced when it appends to another log. */
+        ByteBuffer ringSource;
+        ByteBuffer ringView;
+
+        ByteBuffer ringView(ByteBuffer ring) {
+            if (ringSource != ring) {
+                ringSource = ring;
+                ringView = ring.duplicate();
+            }
+            return ringView;
+        }
     }
+
+    private static final ThreadLocal<AppenderScratch> SCRATCH = ThreadLocal.withInitial(AppenderScratch::new);
 
     /** An append whose completion is reported through a future (the pipelining form). */
     record PendingAppend(long lsn, boolean durable, CompletableFuture<Long> future) {
@@ -137,7 +153,6 @@ final class LogWriter implements AutoCloseable {
         this.allocator = allocator;
         this.ring = new ManyToOneRingBuffer(new UnsafeBuffer(
                 ByteBuffer.allocateDirect(options.ringBytes() + RingBufferDescriptor.TRAILER_LENGTH)));
-        this.scratch = ThreadLocal.withInitial(AppenderScratch::new);
         // A group always fits a ring message, so every record can be staged.
         this.staging = ByteBuffer.allocateDirect(Math.max(STAGING_BYTES, ring.maxMsgLength()))
                 .order(WalRecordDescriptor.ORDER);
@@ -161,7 +176,7 @@ final class LogWriter implements AutoCloseable {
     /** Serializes a record into the ring and returns its LSN; the record is not yet written. */
     long enqueue(RecordType type, DirectBuffer src, int offset, int length, PendingAppend future) {
         checkWritable();
-        AppenderScratch s = scratch.get();
+        AppenderScratch s = SCRATCH.get();
         DirectBuffer payload = src;
         int payloadOffset = offset;
         int stored = length;
@@ -202,7 +217,7 @@ final class LogWriter implements AutoCloseable {
             rb.putBytes(index + WalRecordDescriptor.HEADER_LENGTH, payload, payloadOffset, stored);
             int covered = WalRecordDescriptor.checksummedLength(type.code(), stored);
             WalRecordDescriptor.putChecksum(rb, index,
-                    WalRecordDescriptor.computeChecksum(s.crc, s.ringView, index, covered));
+                    WalRecordDescriptor.computeChecksum(s.crc, s.ringView(rb.byteBuffer()), index, covered));
             ring.commit(index);
         } catch (RuntimeException | Error e) {
             // The LSN is taken: without this record the log would have a hole, so the log fails.
@@ -223,9 +238,21 @@ final class LogWriter implements AutoCloseable {
         return lsn;
     }
 
+    /** REQUIRES reserveLock. */
     private void offerFuture(PendingAppend pending) {
         while (!futures.offer(pending)) {
             helpDrain();
+        }
+        if (failure != null) {
+            // A leader failed between our check and the offer and may have drained the queue already.
+            failPendingFutures();
+        }
+    }
+
+    private void failPendingFutures() {
+        PendingAppend head;
+        while ((head = futures.poll()) != null) {
+            head.future.completeExceptionally(failedException());
         }
     }
 
@@ -525,7 +552,7 @@ final class LogWriter implements AutoCloseable {
             long lsn = WalRecordDescriptor.lsn(b, at);
             int payloadAt = at + WalRecordDescriptor.HEADER_LENGTH;
             if ((WalRecordDescriptor.flags(b, at) & WalRecordDescriptor.FLAG_LZ4) == 0) {
-                applier.apply(type, lsn, b, payloadAt, stored);
+                applier.apply(type, lsn, lsn + WalRecordDescriptor.HEADER_LENGTH + stored, b, payloadAt, stored);
             } else {
                 int raw = WalRecordDescriptor.rawLength(b, at);
                 if (inflated.capacity() < raw) {
@@ -538,7 +565,7 @@ final class LogWriter implements AutoCloseable {
                     throw new IllegalStateException("LZ4 payload of LSN " + lsn + " inflated to " + n + " bytes, not " + raw);
                 }
                 inflatedView.wrap(inflated, 0, raw);
-                applier.apply(type, lsn, inflatedView, 0, raw);
+                applier.apply(type, lsn, lsn + WalRecordDescriptor.HEADER_LENGTH + stored, inflatedView, 0, raw);
             }
         }
         return WalRecordDescriptor.HEADER_LENGTH + stored;
@@ -585,7 +612,7 @@ final class LogWriter implements AutoCloseable {
         if (left >= WalRecordDescriptor.HEADER_LENGTH) {
             stagingBuffer.setMemory(0, WalRecordDescriptor.HEADER_LENGTH, (byte) 0);
             WalRecordDescriptor.writePadding(stagingBuffer, stagingView, leaderCrc, 0, position,
-                    left - WalRecordDescriptor.HEADER_LENGTH, currentEpochForPadding(), durableLsn);
+                    left - WalRecordDescriptor.HEADER_LENGTH, epoch, durableLsn);
             stagingView.clear();
             stagingView.limit(WalRecordDescriptor.HEADER_LENGTH);
             activeFile.write(position - activeBase, stagingView);
@@ -602,12 +629,6 @@ final class LogWriter implements AutoCloseable {
         activeEndPublished = activeEnd;
     }
 
-    private long currentEpochForPadding() {
-        synchronized (reserveLock) {
-            return epoch;
-        }
-    }
-
     private void completeFutures() {
         PendingAppend head;
         while ((head = futures.peek()) != null && reached(head.lsn, head.durable)) {
@@ -620,10 +641,7 @@ final class LogWriter implements AutoCloseable {
         if (failure == null) {
             failure = cause;
         }
-        PendingAppend head;
-        while ((head = futures.poll()) != null) {
-            head.future.completeExceptionally(failedException());
-        }
+        failPendingFutures();
         wakeWaiters();
     }
 
@@ -769,6 +787,9 @@ final class LogWriter implements AutoCloseable {
                 leaderCycle(true);
             }
             leaderCycle(true);
+            if (failure != null) {
+                failPendingFutures();
+            }
             activeFile.close();
             allocator.discardReady();
         } finally {

@@ -13,8 +13,12 @@ import org.agrona.DirectBuffer;
  */
 @FunctionalInterface
 public interface RecordApplier {
-    void apply(RecordType type, long lsn, DirectBuffer payload, int offset, int length);
+    /**
+     * @param lsn    the record's LSN
+     * @param endLsn the LSN just past the record (where the next record or padding starts)
+     */
+    void apply(RecordType type, long lsn, long endLsn, DirectBuffer payload, int offset, int length);
 
     /** Applies nothing. */
-    RecordApplier NONE = (type, lsn, payload, offset, length) -> { };
+    RecordApplier NONE = (type, lsn, endLsn, payload, offset, length) -> { };
 }

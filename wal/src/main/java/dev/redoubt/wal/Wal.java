@@ -77,7 +77,18 @@ public final class Wal implements AutoCloseable {
      * already in the log are not replayed to it: read them with {@link #newReader}.
      */
     public static Wal open(StorageEnv env, Path dir, WalOptions options, RecordApplier applier) {
+        return open(env, dir, options, applier, 0);
+    }
+
+    /**
+     * As {@link #open(StorageEnv, Path, WalOptions, RecordApplier)}; a log with no segment yet starts at
+     * {@code startLsnIfEmpty} (a database restored from a checkpoint continues above its checkpoint LSN).
+     */
+    public static Wal open(StorageEnv env, Path dir, WalOptions options, RecordApplier applier, long startLsnIfEmpty) {
         options.validate();
+        if (startLsnIfEmpty < 0) {
+            throw new IllegalArgumentException("startLsnIfEmpty must be >= 0, got " + startLsnIfEmpty);
+        }
         Path walDir = dir.resolve(WAL_DIR);
         try {
             env.createDirectories(walDir);
@@ -87,12 +98,16 @@ public final class Wal implements AutoCloseable {
                 }
             }
             RecoveryReport report = WalRecovery.run(env, walDir, dir.resolve(LOST_DIR), options.recoveryMode(), false);
+            // Names a crashed process renamed but never made durable (a roll cut short) become durable now,
+            // before anything is acknowledged in them.
+            env.syncDirectory(walDir);
             List<Path> segments = WalSegments.list(env, walDir);
             SegmentAllocator allocator = new SegmentAllocator(env, walDir, options.segmentBytes());
             LogWriter writer;
             if (segments.isEmpty()) {
-                StorageFile first = allocator.take(0);
-                writer = new LogWriter(options, allocator, first, 0, options.segmentBytes(), 0, 0, applier);
+                StorageFile first = allocator.take(startLsnIfEmpty);
+                writer = new LogWriter(options, allocator, first, startLsnIfEmpty,
+                        startLsnIfEmpty + options.segmentBytes(), startLsnIfEmpty, 0, applier);
             } else {
                 Path last = segments.get(segments.size() - 1);
                 long base = SegmentFiles.parseSegmentBase(last);

@@ -47,7 +47,7 @@ class WalConcurrencyTest {
     void theApplierSeesEveryRecordOnceInLsnOrderBeforeItsAppenderIsAcknowledged() throws Exception {
         java.util.List<Long> applied = java.util.Collections.synchronizedList(new ArrayList<>());
         java.util.Set<Long> appliedSet = ConcurrentHashMap.newKeySet();
-        RecordApplier applier = (type, lsn, payload, offset, length) -> {
+        RecordApplier applier = (type, lsn, endLsn, payload, offset, length) -> {
             applied.add(lsn);
             appliedSet.add(lsn);
         };

@@ -1,0 +1,119 @@
+package dev.redoubt.wal;
+
+import dev.redoubt.common.ErrorCode;
+import dev.redoubt.common.StorageEnv;
+import dev.redoubt.common.StorageException;
+import dev.redoubt.common.StorageFile;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * A single append-only file of checksummed records in the WAL's framing ({@link WalRecordDescriptor}, type
+ * {@link RecordType#CHECKPOINT}, LSN = file offset): the engine's manifest uses it, so its edits get the same
+ * checksums, bounds and torn-tail handling as the log. Every append is fsynced before it returns.
+ *
+ * <p>This class is not thread-safe; the owner serializes appends.
+ */
+public final class RecordFile implements AutoCloseable {
+    private final StorageFile file;
+    private final Path path;
+    private final CRC32C crc = new CRC32C();
+    private long end;
+
+    private RecordFile(StorageFile file, Path path, long end) {
+        this.file = file;
+        this.path = path;
+        this.end = end;
+    }
+
+    /** What {@link #read} found. */
+    public record Contents(List<byte[]> records, long validEnd, long tornBytes) {
+    }
+
+    /** Creates (or empties) the file; the caller fsyncs the directory to make its name durable. */
+    public static RecordFile create(StorageEnv env, Path path) throws IOException {
+        StorageFile f = env.openForWrite(path);
+        f.truncate(0);
+        f.force();
+        return new RecordFile(f, path, 0);
+    }
+
+    /** Continues a file after {@link #read}: drops a torn tail past {@code validEnd} first. */
+    public static RecordFile openForAppend(StorageEnv env, Path path, long validEnd) throws IOException {
+        StorageFile f = env.openForWrite(path);
+        if (f.size() != validEnd) {
+            f.truncate(validEnd);
+            f.force();
+        }
+        return new RecordFile(f, path, validEnd);
+    }
+
+    /**
+     * Reads every record. A damaged or partial last record (an append cut by a crash, never acknowledged) ends
+     * the file; damage followed by a valid record is corruption and throws {@link ErrorCode#CORRUPTION} naming
+     * the file and offset.
+     */
+    public static Contents read(StorageEnv env, Path path) throws IOException {
+        List<byte[]> records = new ArrayList<>();
+        try (SegmentReader reader = new SegmentReader(env, path, 0)) {
+            long at = 0;
+            while (true) {
+                SegmentReader.Check check = reader.check(at);
+                if (check == SegmentReader.Check.VALID) {
+                    byte[] payload = new byte[reader.storedLength()];
+                    reader.buffer().getBytes(reader.recordIndex() + WalRecordDescriptor.HEADER_LENGTH, payload);
+                    if ((WalRecordDescriptor.flags(reader.buffer(), reader.recordIndex()) & WalRecordDescriptor.FLAG_LZ4) != 0) {
+                        throw new StorageException(ErrorCode.CORRUPTION, path + ": compressed record at offset " + at
+                                + " (record files are never compressed)");
+                    }
+                    records.add(payload);
+                    at += WalRecordDescriptor.HEADER_LENGTH + payload.length;
+                    continue;
+                }
+                if (check != SegmentReader.Check.SEGMENT_END && check != SegmentReader.Check.ZERO) {
+                    long next = reader.findValid(at + 1, reader.size);
+                    if (next >= 0) {
+                        throw new StorageException(ErrorCode.CORRUPTION, path + ": damaged record at offset " + at
+                                + " (" + reader.problem() + ") with valid records after it");
+                    }
+                }
+                return new Contents(records, at, reader.size - at);
+            }
+        }
+    }
+
+    /** Appends one record and fsyncs it; returns its offset. */
+    public long append(byte[] payload) throws IOException {
+        int length = WalRecordDescriptor.HEADER_LENGTH + payload.length;
+        ByteBuffer bytes = ByteBuffer.allocateDirect(length).order(WalRecordDescriptor.ORDER);
+        UnsafeBuffer b = new UnsafeBuffer(bytes);
+        WalRecordDescriptor.writeHeader(b, 0, RecordType.CHECKPOINT, 0, payload.length, payload.length, end, 0, end);
+        b.putBytes(WalRecordDescriptor.HEADER_LENGTH, payload);
+        WalRecordDescriptor.putChecksum(b, 0, WalRecordDescriptor.computeChecksum(crc, bytes.duplicate(), 0,
+                WalRecordDescriptor.checksummedLength(RecordType.CHECKPOINT.code(), payload.length)));
+        bytes.clear();
+        long at = end;
+        file.write(at, bytes);
+        file.force();
+        end += length;
+        return at;
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public long size() {
+        return end;
+    }
+
+    @Override
+    public void close() throws IOException {
+        file.close();
+    }
+}
