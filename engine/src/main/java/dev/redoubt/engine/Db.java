@@ -1,0 +1,210 @@
+package dev.redoubt.engine;
+
+import dev.redoubt.common.EntryIterator;
+import dev.redoubt.common.EntryKind;
+import dev.redoubt.common.ErrorCode;
+import dev.redoubt.common.FileStorageEnv;
+import dev.redoubt.common.Found;
+import dev.redoubt.common.StorageEnv;
+import dev.redoubt.common.StorageException;
+import dev.redoubt.memtable.Memtable;
+import dev.redoubt.sstable.MergingIterator;
+import dev.redoubt.wal.Durability;
+import dev.redoubt.wal.RecordType;
+import dev.redoubt.wal.Wal;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentSkipListMap;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * An embedded, crash-safe key-value database (DESIGN.md section 6).
+ *
+ * <pre>{@code
+ * try (Db db = Db.open(Path.of("data"))) {
+ *     db.put(key, value);                 // returns once durable (SYNC by default)
+ *     byte[] v = db.get(key);             // null when absent
+ *     db.write(new WriteBatch().put(a, x).delete(b));  // atomic across crashes
+ *     try (DbIterator it = db.scan(from, to)) { while (it.hasNext()) { KeyValue kv = it.next(); } }
+ * }
+ * }</pre>
+ *
+ * <p>Write path: a batch is one WAL record; the WAL's group-commit leader hands each record, in LSN order and
+ * after its fsync, to this Db's applier, which inserts the batch into the active memtable (one writer) and
+ * publishes its last sequence. A full memtable is switched to immutable at a record boundary and flushed to a
+ * level-0 table in the background; the manifest then records the checkpoint LSN and older WAL segments are
+ * removed. Reads take a reference-counted {@link SuperVersion} and look in the memtables, then level 0 newest
+ * first, then one table per deeper level.
+ *
+ * <p>Thread-safety: every public method may be called from any number of threads.
+ */
+public final class Db implements AutoCloseable {
+    private final StorageEnv env;
+    private final Path dir;
+    private final DbOptions options;
+    private final AutoCloseable lock;
+    private final DbEngine engine;
+
+    private Db(StorageEnv env, Path dir, DbOptions options, AutoCloseable lock, DbEngine engine) {
+        this.env = env;
+        this.dir = dir;
+        this.options = options;
+        this.lock = lock;
+        this.engine = engine;
+    }
+
+    /** Opens (recovering) or creates the database in {@code dir} with default options. */
+    public static Db open(Path dir) {
+        return open(FileStorageEnv.INSTANCE, dir, DbOptions.defaults());
+    }
+
+    public static Db open(Path dir, DbOptions options) {
+        return open(FileStorageEnv.INSTANCE, dir, options);
+    }
+
+    /**
+     * Opens the database in {@code dir}, creating it only if the directory is missing or empty. A non-empty
+     * directory that is not a Redoubt database, or a database without its CURRENT file, is refused with a
+     * message saying what to do; a directory held by another open Db fails with {@link ErrorCode#LOCKED}.
+     */
+    public static Db open(StorageEnv env, Path dir, DbOptions options) {
+        options.validate();
+        DbLayout layout = DbLayout.inspect(env, dir);
+        if (layout == DbLayout.NEW && options.readOnly()) {
+            throw new StorageException(ErrorCode.INVALID_STATE, dir + " holds no database, and a read-only open cannot create one");
+        }
+        AutoCloseable lock = null;
+        try {
+            if (layout == DbLayout.NEW) {
+                env.createDirectories(dir);
+            }
+            lock = env.lock(dir.resolve(DbFiles.LOCK));
+            DbEngine engine = DbEngine.open(env, dir, options, layout == DbLayout.NEW);
+            return new Db(env, dir, options, lock, engine);
+        } catch (IOException e) {
+            closeQuietly(lock);
+            throw StorageException.fromIo("opening the database in " + dir, e);
+        } catch (RuntimeException | Error e) {
+            closeQuietly(lock);
+            throw e;
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // already failing
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ writes
+
+    /** Sets {@code key} to {@code value}; returns once the write is as durable as the Db's default. */
+    public void put(byte[] key, byte[] value) {
+        write(new WriteBatch().put(key, value));
+    }
+
+    public void put(byte[] key, byte[] value, WriteOptions writeOptions) {
+        write(new WriteBatch().put(key, value), writeOptions);
+    }
+
+    /** Removes {@code key}. */
+    public void delete(byte[] key) {
+        write(new WriteBatch().delete(key));
+    }
+
+    public void delete(byte[] key, WriteOptions writeOptions) {
+        write(new WriteBatch().delete(key), writeOptions);
+    }
+
+    /** Applies the batch atomically: after a crash, all of it or none of it. */
+    public void write(WriteBatch batch) {
+        write(batch, options.durability() == Durability.SYNC ? WriteOptions.SYNC : WriteOptions.ASYNC);
+    }
+
+    public void write(WriteBatch batch, WriteOptions writeOptions) {
+        if (batch.count() == 0) {
+            return;
+        }
+        engine.write(batch, writeOptions.durability());
+    }
+
+    // ------------------------------------------------------------------------------------------ reads
+
+    /** The value of {@code key}, or null when absent. */
+    public byte[] get(byte[] key) {
+        return engine.get(key, engine.visibleSequence());
+    }
+
+    /** The value of {@code key} as of {@code snapshot}. */
+    public byte[] get(byte[] key, Snapshot snapshot) {
+        return engine.get(key, snapshot.sequence());
+    }
+
+    /** Keys in {@code [fromInclusive, toExclusive)} in unsigned byte order (null bound = unbounded). Close it. */
+    public DbIterator scan(byte[] fromInclusive, byte[] toExclusive) {
+        return engine.scan(fromInclusive, toExclusive, engine.visibleSequence());
+    }
+
+    public DbIterator scan(byte[] fromInclusive, byte[] toExclusive, Snapshot snapshot) {
+        return engine.scan(fromInclusive, toExclusive, snapshot.sequence());
+    }
+
+    /** A consistent view of the data as of now, kept until closed. */
+    public Snapshot snapshot() {
+        return engine.newSnapshot(this);
+    }
+
+    void releaseSnapshot(long sequence) {
+        engine.releaseSnapshot(sequence);
+    }
+
+    // ------------------------------------------------------------------------------------------ maintenance
+
+    /** Writes the memtable to a table and records a new checkpoint; returns when it is durable. */
+    public void flush() {
+        engine.flush();
+    }
+
+    /** Compacts until no level is over its target (for tests and tools; compaction also runs by itself). */
+    public void compact() {
+        engine.compactUntilQuiet();
+    }
+
+    /**
+     * Writes a consistent copy of the database to {@code target} (which must not exist or be empty) that
+     * {@link #open} accepts: flushes, then hard-links the live tables and writes a manifest naming them.
+     */
+    public void checkpoint(Path target) {
+        engine.checkpoint(target);
+    }
+
+    /** What open found and replayed. */
+    public DbRecoveryReport recoveryReport() {
+        return engine.recoveryReport();
+    }
+
+    public DbStats stats() {
+        return engine.stats();
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    /** Stops background work, syncs the WAL and releases the directory. Unflushed memtables are in the WAL. */
+    @Override
+    public void close() {
+        try {
+            engine.close();
+        } finally {
+            closeQuietly(lock);
+        }
+    }
+}

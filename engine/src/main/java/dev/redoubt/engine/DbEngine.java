@@ -1,0 +1,617 @@
+package dev.redoubt.engine;
+
+import dev.redoubt.common.EntryIterator;
+import dev.redoubt.common.EntryKind;
+import dev.redoubt.common.ErrorCode;
+import dev.redoubt.common.Found;
+import dev.redoubt.common.StorageEnv;
+import dev.redoubt.common.StorageException;
+import dev.redoubt.memtable.Memtable;
+import dev.redoubt.sstable.MergingIterator;
+import dev.redoubt.sstable.SstOptions;
+import dev.redoubt.wal.Durability;
+import dev.redoubt.wal.RecordType;
+import dev.redoubt.wal.RecoveryReport;
+import dev.redoubt.wal.Wal;
+import dev.redoubt.wal.WalReader;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * The state and mechanics behind {@link Db}: memtables, super versions, the applier the WAL leader calls,
+ * stalls, snapshots, and recovery at open. Background flush and compaction run in {@link BackgroundWork}.
+ *
+ * <p>Locking: {@code stateLock} guards the memtable list and the installation of super versions;
+ * {@code flushed} (its condition) wakes stalled writers and flush waiters. The applier runs on the WAL's leader
+ * thread, one record at a time, in LSN order: it is the memtable's only writer.
+ */
+final class DbEngine implements AutoCloseable {
+    private final StorageEnv env;
+    private final Path dir;
+    private final DbOptions options;
+    final VersionSet versions;
+    final TableCache tables;
+    final SstOptions sstOptions;
+    private Wal wal;
+
+    final ReentrantLock stateLock = new ReentrantLock();
+    final Condition flushed = stateLock.newCondition();
+    /** REQUIRES stateLock to change. Oldest first; each with the checkpoint LSN its flush will record. */
+    final List<ImmutableMemtable> immutables = new ArrayList<>();
+    private Memtable active;
+    private volatile SuperVersion current;
+    private final Set<SuperVersion> live = ConcurrentHashMap.newKeySet();
+    final Set<Long> pendingOutputs = ConcurrentHashMap.newKeySet();
+
+    private volatile long visibleSequence = -1;
+    private final ConcurrentSkipListMap<Long, Integer> snapshots = new ConcurrentSkipListMap<>();
+    private final ThreadLocal<UnsafeBuffer> batchView = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[0]));
+
+    final AtomicLong writeStalls = new AtomicLong();
+    final AtomicLong writeStallNanos = new AtomicLong();
+    final AtomicLong flushes = new AtomicLong();
+    final AtomicLong compactions = new AtomicLong();
+    final AtomicLong compactionBytesIn = new AtomicLong();
+    final AtomicLong compactionBytesOut = new AtomicLong();
+    private volatile Throwable backgroundError;
+    private volatile boolean closing;
+    private BackgroundWork background;
+    private DbRecoveryReport recoveryReport;
+    private DbMBean mbean;
+
+    /** A memtable waiting for flush, and the LSN below which it holds every change. */
+    record ImmutableMemtable(Memtable memtable, long checkpointLsn) {
+    }
+
+    private DbEngine(StorageEnv env, Path dir, DbOptions options, VersionSet versions) {
+        this.env = env;
+        this.dir = dir;
+        this.options = options;
+        this.versions = versions;
+        this.tables = new TableCache(env, dir, options.blockCacheBytes());
+        this.sstOptions = SstOptions.defaults().blockBytes(options.blockBytes()).compression(options.compression())
+                .bloomBitsPerKey(options.bloomBitsPerKey());
+        this.active = new Memtable(options.memtableBytes());
+    }
+
+    // ------------------------------------------------------------------------------------------ open
+
+    static DbEngine open(StorageEnv env, Path dir, DbOptions options, boolean create) throws IOException {
+        long started = System.nanoTime();
+        env.createDirectories(dir.resolve(DbFiles.SST_DIR));
+        VersionSet versions = create
+                ? VersionSet.create(env, dir, options.maxLevels())
+                : VersionSet.recover(env, dir, options.maxLevels(), options.readOnly());
+        DbEngine engine = new DbEngine(env, dir, options, versions);
+        try {
+            List<String> orphans = options.readOnly() ? List.of() : engine.removeOrphans();
+            engine.installSuperVersion();
+            long[] counts = engine.recoverWal();
+            engine.recoveryReport = new DbRecoveryReport(create, versions.checkpointLsn(), counts[0], counts[1],
+                    counts[2], orphans, versions.tornManifestBytes(),
+                    engine.wal != null ? engine.wal.recoveryReport() : Wal.inspect(env, dir, options.recoveryMode()),
+                    System.nanoTime() - started);
+            engine.mbean = DbMBean.register(engine, dir);
+            return engine;
+        } catch (IOException | RuntimeException | Error e) {
+            engine.closeAfterFailedOpen();
+            throw e;
+        }
+    }
+
+    /** Deletes tables the manifest does not name, unfinished tables and stale manifests; returns their names. */
+    private List<String> removeOrphans() throws IOException {
+        List<String> removed = new ArrayList<>();
+        Set<Long> live = versions.current().fileNumbers();
+        Path sstDir = dir.resolve(DbFiles.SST_DIR);
+        for (Path p : env.list(sstDir)) {
+            long number = DbFiles.sstNumber(p);
+            if (p.getFileName().toString().endsWith(DbFiles.TEMP_SUFFIX) || (number >= 0 && !live.contains(number))) {
+                env.delete(p);
+                removed.add(DbFiles.SST_DIR + "/" + p.getFileName());
+            }
+        }
+        String currentManifest = DbFiles.manifestName(versions.manifestNumber());
+        for (Path p : env.list(dir)) {
+            String name = p.getFileName().toString();
+            if ((DbFiles.manifestNumber(name) >= 0 && !name.equals(currentManifest)) || name.equals(DbFiles.CURRENT_TEMP)) {
+                env.delete(p);
+                removed.add(name);
+            }
+        }
+        if (!removed.isEmpty()) {
+            env.syncDirectory(sstDir);
+            env.syncDirectory(dir);
+        }
+        return removed;
+    }
+
+    /**
+     * Redo: replays every WAL record from the checkpoint into the memtable, in LSN order. Records below the
+     * checkpoint are already in tables and are skipped, so replaying twice (a crash during recovery) gives the
+     * same state. Returns {replayed, skipped, batches}.
+     */
+    private long[] recoverWal() throws IOException {
+        long checkpoint = versions.checkpointLsn();
+        long[] counts = new long[3];
+        // Everything in the tables is visible; redo then raises this as it replays.
+        visibleSequence = Math.max(maxTableSequence(), checkpoint - 1);
+        if (!options.readOnly()) {
+            // An empty log (a new database, or one restored from a checkpoint) starts above every sequence in
+            // the tables, so new writes are newer than anything stored.
+            long startIfEmpty = Math.max(checkpoint, maxTableSequence() + 1);
+            wal = Wal.open(env, dir, options.walOptions(), this::applyRecord, startIfEmpty);
+            if (wal.writtenLsn() < checkpoint) {
+                throw new StorageException(ErrorCode.CORRUPTION, "the WAL ends at LSN " + wal.writtenLsn()
+                        + " but the manifest's checkpoint is LSN " + checkpoint + ": WAL segments are missing; run "
+                        + "`redoubt db repair " + dir + "`");
+            }
+        }
+        background = new BackgroundWork(this, options);
+        if (!options.readOnly()) {
+            // Running during redo, so that a long log flushes as it replays instead of stalling.
+            background.start();
+        }
+        long start = options.readOnly() ? readOnlyStart() : wal.startLsn();
+        if (start > checkpoint) {
+            throw new StorageException(ErrorCode.CORRUPTION, "the WAL starts at LSN " + start + " but redo must start at"
+                    + " the checkpoint, LSN " + checkpoint + ": segments are missing; run `redoubt db repair " + dir + "`");
+        }
+        try (WalReader reader = options.readOnly()
+                ? WalReader.open(env, dir.resolve(Wal.WAL_DIR), start)
+                : wal.newReader(start)) {
+            while (reader.next()) {
+                if (reader.lsn() < checkpoint) {
+                    counts[1]++;
+                    continue;
+                }
+                counts[0]++;
+                if (reader.type() == RecordType.WRITE_BATCH) {
+                    counts[2]++;
+                }
+                applyRecord(reader.type(), reader.lsn(), reader.nextLsn(), reader.payload(), reader.payloadOffset(),
+                        reader.payloadLength());
+            }
+        }
+        return counts;
+    }
+
+    private long maxTableSequence() {
+        long max = -1;
+        Version v = versions.current();
+        for (int level = 0; level < v.levelCount(); level++) {
+            for (FileMeta f : v.files(level)) {
+                max = Math.max(max, f.maxSequence());
+            }
+        }
+        return max;
+    }
+
+    private long readOnlyStart() {
+        RecoveryReport r = Wal.inspect(env, dir, options.recoveryMode());
+        return r.segments() == 0 ? versions.checkpointLsn() : r.startLsn();
+    }
+
+    // ------------------------------------------------------------------------------------------ writes
+
+    void write(WriteBatch batch, Durability durability) {
+        checkWritable();
+        UnsafeBuffer view = batchView.get();
+        view.wrap(batch.array(), 0, batch.encodedBytes());
+        wal.append(RecordType.WRITE_BATCH, view, 0, batch.encodedBytes(), durability);
+    }
+
+    private void checkWritable() {
+        if (options.readOnly()) {
+            throw new StorageException(ErrorCode.INVALID_STATE, "the database was opened read-only");
+        }
+        if (closing) {
+            throw new StorageException(ErrorCode.CLOSED, "the database is closed");
+        }
+        Throwable e = backgroundError;
+        if (e != null) {
+            throw new StorageException(ErrorCode.FAILED, "a background flush or compaction failed (" + e.getMessage()
+                    + "); the database refuses writes until it is reopened", e);
+        }
+    }
+
+    /**
+     * The applier: called by the WAL leader (and by redo at open) for every record, in LSN order. Inserts a
+     * batch into the active memtable with sequences {@code lsn + i}, then publishes them; switches the memtable
+     * when it is full, or at a CHECKPOINT marker (an explicit flush).
+     */
+    void applyRecord(RecordType type, long lsn, long endLsn, DirectBuffer payload, int offset, int length) {
+        if (type == RecordType.WRITE_BATCH) {
+            Memtable m = active;
+            int count = WriteBatchFormat.decode(payload, offset, length, lsn,
+                    (i, kind, key, value) -> m.add(key, lsn + i, kind, value));
+            if (count > 0) {
+                visibleSequence = lsn + count - 1;
+            }
+            if (m.isFull()) {
+                switchMemtable(endLsn);
+            }
+        } else if (type == RecordType.CHECKPOINT && active.entryCount() > 0) {
+            switchMemtable(lsn);
+        }
+    }
+
+    /**
+     * Makes the active memtable immutable (it holds every change below {@code checkpointLsn}) and starts a new
+     * one. Stalls, never fails, while too many memtables wait for flush.
+     */
+    private void switchMemtable(long checkpointLsn) {
+        stateLock.lock();
+        try {
+            long stallStart = 0;
+            while (immutables.size() >= options.maxImmutableMemtables() && backgroundError == null && !closing
+                    && background != null && background.running()) {
+                if (stallStart == 0) {
+                    stallStart = System.nanoTime();
+                    writeStalls.incrementAndGet();
+                }
+                background.wake();
+                flushed.await(100, TimeUnit.MILLISECONDS);
+            }
+            if (stallStart != 0) {
+                writeStallNanos.addAndGet(System.nanoTime() - stallStart);
+            }
+            active.markImmutable();
+            immutables.add(new ImmutableMemtable(active, checkpointLsn));
+            active = new Memtable(options.memtableBytes());
+            installSuperVersion();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StorageException(ErrorCode.FAILED, "interrupted while stalled for a flush", e);
+        } finally {
+            stateLock.unlock();
+        }
+        if (background != null) {
+            background.wake();
+        }
+    }
+
+    long visibleSequence() {
+        return visibleSequence;
+    }
+
+    StorageEnv env() {
+        return env;
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    // ------------------------------------------------------------------------------------------ super versions
+
+    /** REQUIRES stateLock (or single-threaded open). Publishes the current memtables and version. */
+    void installSuperVersion() {
+        List<Memtable> imm = new ArrayList<>();
+        for (int i = immutables.size() - 1; i >= 0; i--) {
+            imm.add(immutables.get(i).memtable());
+        }
+        SuperVersion next = new SuperVersion(active, imm, versions.current());
+        live.add(next);
+        SuperVersion previous = current;
+        current = next;
+        if (previous != null) {
+            release(previous);
+        }
+    }
+
+    SuperVersion acquire() {
+        while (true) {
+            SuperVersion sv = current;
+            if (sv.tryRef()) {
+                return sv;
+            }
+        }
+    }
+
+    /** Drops a reference; the last one closes memtables and deletes tables no live view still needs. */
+    void release(SuperVersion sv) {
+        if (!sv.unref()) {
+            return;
+        }
+        live.remove(sv);
+        Set<Memtable> memtablesInUse = new HashSet<>();
+        Set<Long> tablesInUse = new HashSet<>(pendingOutputs);
+        for (SuperVersion other : live) {
+            memtablesInUse.add(other.active);
+            memtablesInUse.addAll(other.immutables);
+            tablesInUse.addAll(other.version.fileNumbers());
+        }
+        tablesInUse.addAll(versions.current().fileNumbers());
+        if (!memtablesInUse.contains(sv.active)) {
+            sv.active.close();
+        }
+        for (Memtable m : sv.immutables) {
+            if (!memtablesInUse.contains(m)) {
+                m.close();
+            }
+        }
+        for (long number : sv.version.fileNumbers()) {
+            if (!tablesInUse.contains(number)) {
+                deleteTable(number);
+            }
+        }
+    }
+
+    private void deleteTable(long number) {
+        tables.evict(number);
+        try {
+            env.delete(DbFiles.sstPath(dir, number));
+        } catch (IOException e) {
+            // An undeleted obsolete table is an orphan: the next open removes it.
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ reads
+
+    byte[] get(byte[] key, long snapshot) {
+        WriteBatch.checkKey(key);
+        SuperVersion sv = acquire();
+        try {
+            Found found = sv.active.get(key, snapshot);
+            for (int i = 0; found == null && i < sv.immutables.size(); i++) {
+                found = sv.immutables.get(i).get(key, snapshot);
+            }
+            Version v = sv.version;
+            for (int i = 0; found == null && i < v.files(0).size(); i++) {
+                FileMeta f = v.files(0).get(i);
+                if (f.contains(key) && f.minSequence() <= snapshot) {
+                    found = tables.reader(f.number()).get(key, snapshot);
+                }
+            }
+            for (int level = 1; found == null && level < v.levelCount(); level++) {
+                FileMeta f = v.findInLevel(level, key);
+                if (f != null && f.minSequence() <= snapshot) {
+                    found = tables.reader(f.number()).get(key, snapshot);
+                }
+            }
+            return found == null || found.kind() == EntryKind.DELETE ? null : found.value();
+        } finally {
+            release(sv);
+        }
+    }
+
+    DbIterator scan(byte[] from, byte[] to, long snapshot) {
+        SuperVersion sv = acquire();
+        List<EntryIterator> sources = new ArrayList<>();
+        try {
+            sources.add(sv.active.iterator(snapshot));
+            for (Memtable m : sv.immutables) {
+                sources.add(m.iterator(snapshot));
+            }
+            for (int level = 0; level < sv.version.levelCount(); level++) {
+                for (FileMeta f : sv.version.files(level)) {
+                    if (f.overlaps(from, to) && f.minSequence() <= snapshot) {
+                        sources.add(tables.reader(f.number()).iterator());
+                    }
+                }
+            }
+            return new DbIterator(new MergingIterator(sources), from, to, snapshot, () -> release(sv));
+        } catch (RuntimeException | Error e) {
+            for (EntryIterator it : sources) {
+                it.close();
+            }
+            release(sv);
+            throw e;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ snapshots
+
+    Snapshot newSnapshot(Db db) {
+        long sequence = visibleSequence;
+        snapshots.merge(sequence, 1, Integer::sum);
+        return new Snapshot(db, sequence);
+    }
+
+    void releaseSnapshot(long sequence) {
+        snapshots.computeIfPresent(sequence, (k, n) -> n == 1 ? null : n - 1);
+    }
+
+    /** The oldest sequence any reader may still ask for: compaction keeps what it can see. */
+    long oldestSnapshot() {
+        long oldest = visibleSequence;
+        Long first = snapshots.isEmpty() ? null : snapshots.firstKey();
+        return first == null ? oldest : Math.min(oldest, first);
+    }
+
+    // ------------------------------------------------------------------------------------------ maintenance
+
+    void flush() {
+        checkWritable();
+        // The marker goes through the log, so the switch happens at a record boundary in LSN order.
+        wal.append(RecordType.CHECKPOINT, new byte[0], Durability.SYNC);
+        stateLock.lock();
+        try {
+            while (!immutables.isEmpty()) {
+                checkWritable();
+                background.wake();
+                flushed.await(100, TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StorageException(ErrorCode.FAILED, "interrupted while waiting for a flush", e);
+        } finally {
+            stateLock.unlock();
+        }
+    }
+
+    void compactUntilQuiet() {
+        checkWritable();
+        background.compactUntilQuiet();
+        checkWritable();
+    }
+
+    void checkpoint(Path target) {
+        flush();
+        SuperVersion sv = acquire();
+        try {
+            DbCheckpoint.write(env, dir, target, sv.version, versions.checkpointLsn(), versions.epoch());
+        } catch (IOException e) {
+            throw StorageException.fromIo("writing a checkpoint to " + target, e);
+        } finally {
+            release(sv);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ background
+
+    /** Called by the flush worker: the oldest immutable memtable, or null. */
+    ImmutableMemtable oldestImmutable() {
+        stateLock.lock();
+        try {
+            return immutables.isEmpty() ? null : immutables.get(0);
+        } finally {
+            stateLock.unlock();
+        }
+    }
+
+    /** Called after the flush of {@code flushed} is in the manifest: drop it and truncate the WAL. */
+    void flushCompleted(ImmutableMemtable done) {
+        stateLock.lock();
+        try {
+            immutables.remove(0);
+            installSuperVersion();
+            flushes.incrementAndGet();
+            flushed.signalAll();
+        } finally {
+            stateLock.unlock();
+        }
+        wal.truncateBefore(done.checkpointLsn());
+    }
+
+    /** Called after a compaction's edit is in the manifest. */
+    void versionChanged() {
+        stateLock.lock();
+        try {
+            installSuperVersion();
+        } finally {
+            stateLock.unlock();
+        }
+    }
+
+    void backgroundFailed(Throwable e) {
+        if (backgroundError == null) {
+            backgroundError = e;
+        }
+        stateLock.lock();
+        try {
+            flushed.signalAll();
+        } finally {
+            stateLock.unlock();
+        }
+    }
+
+    Throwable backgroundError() {
+        return backgroundError;
+    }
+
+    boolean closing() {
+        return closing;
+    }
+
+    DbRecoveryReport recoveryReport() {
+        return recoveryReport;
+    }
+
+    DbStats stats() {
+        SuperVersion sv = acquire();
+        try {
+            List<Integer> files = new ArrayList<>();
+            List<Long> bytes = new ArrayList<>();
+            for (int level = 0; level < sv.version.levelCount(); level++) {
+                files.add(sv.version.files(level).size());
+                bytes.add(sv.version.levelBytes(level));
+            }
+            long memBytes = sv.active.memoryBytes();
+            for (Memtable m : sv.immutables) {
+                memBytes += m.memoryBytes();
+            }
+            long walBytes = wal == null ? 0 : Math.max(0, wal.writtenLsn() - wal.startLsn());
+            return new DbStats(files, bytes, memBytes, sv.immutables.size(), walBytes, writeStalls.get(),
+                    writeStallNanos.get(), tables.blockCache().hits(), tables.blockCache().misses(), flushes.get(),
+                    compactions.get(), compactionBytesIn.get(), compactionBytesOut.get(), visibleSequence,
+                    wal == null ? 0 : wal.writtenLsn(), wal == null ? 0 : wal.durableLsn(), versions.checkpointLsn());
+        } finally {
+            release(sv);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        stateLock.lock();
+        try {
+            flushed.signalAll();
+        } finally {
+            stateLock.unlock();
+        }
+        try {
+            if (background != null) {
+                background.stop();
+            }
+            if (wal != null) {
+                wal.close();
+            }
+        } finally {
+            shutdownResources();
+        }
+    }
+
+    private void closeAfterFailedOpen() {
+        closing = true;
+        try {
+            if (background != null) {
+                background.stop();
+            }
+            if (wal != null) {
+                wal.close();
+            }
+        } catch (RuntimeException ignored) {
+            // already failing
+        } finally {
+            shutdownResources();
+        }
+    }
+
+    private void shutdownResources() {
+        if (mbean != null) {
+            mbean.unregister();
+        }
+        Set<Memtable> memtables = new HashSet<>();
+        for (SuperVersion s : new ArrayList<>(live)) {
+            memtables.add(s.active);
+            memtables.addAll(s.immutables);
+        }
+        memtables.add(active);
+        for (Memtable m : memtables) {
+            m.close();
+        }
+        tables.close();
+        try {
+            versions.close();
+        } catch (IOException ignored) {
+            // the manifest is fsynced after every edit; nothing is pending
+        }
+    }
+}

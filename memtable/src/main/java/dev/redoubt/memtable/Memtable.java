@@ -1,0 +1,391 @@
+package dev.redoubt.memtable;
+
+import dev.redoubt.common.EntryIterator;
+import dev.redoubt.common.EntryKind;
+import dev.redoubt.common.Found;
+import dev.redoubt.common.KeyOrder;
+import dev.redoubt.common.Limits;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The sorted in-memory write buffer: every version of every key written since the last flush, in
+ * {@link KeyOrder} internal order (key ascending as unsigned bytes, then sequence descending), versioned by
+ * sequence (batch LSN + op index) so that reads at a snapshot sequence see a consistent point, with tombstones
+ * ({@link EntryKind#DELETE}) that hide older versions.
+ *
+ * <h2>Layout</h2>
+ * Key and value bytes live off-heap in an {@link Arena} of fixed-size chunks ({@code ByteBuffer.allocateDirect}
+ * wrapped by Agrona {@code UnsafeBuffer}s); the index is a {@link ConcurrentSkipListMap} of small on-heap
+ * {@link Version} nodes (chunk, offset, lengths, sequence, kind) whose comparator reads the keys in the arena.
+ * Why off-heap: the bytes of a 64 MiB memtable never enter the Java heap, so the collector never copies or
+ * scans them (a young collection would otherwise promote them, and an old one trace them, for the whole life of
+ * the memtable); only the fixed-size index nodes do, about 80 bytes per entry. Freeing is one call per chunk.
+ *
+ * <h2>Memory accounting (exact and deterministic)</h2>
+ * <pre>
+ *   memoryBytes = arena used bytes + entryCount x INDEX_BYTES_PER_ENTRY
+ *   arena used bytes = sum over entries of (key length + value length) + every abandoned chunk tail
+ * </pre>
+ * Placement (see {@link Arena}): a record of more than a quarter of a chunk gets its own chunk of exactly its
+ * size; any other record goes at the cursor of the current chunk, and when it does not fit there the rest of
+ * that chunk is abandoned (counted: it holds nothing and never will) and a fresh chunk starts. Only the free
+ * tail of the current chunk, less than one chunk, is reserved but not counted. The figure depends only on the
+ * sequence of adds, never on timing or on the JVM, so it can be recomputed independently (the tests do).
+ * {@link #INDEX_BYTES_PER_ENTRY} is justified at its declaration.
+ *
+ * <h2>Deviations from the issue's sketch, with reasons</h2>
+ * <ul>
+ *   <li>A record gets its own chunk above a quarter of the chunk size (not only above the chunk size), as in
+ *       LevelDB's arena: so no more than a quarter of any chunk is ever abandoned.</li>
+ *   <li>The chunk size is {@code capacity / 16} rounded down to a power of two, clamped to [4 KiB, 1 MiB]: a
+ *       64 MiB memtable uses 1 MiB chunks, while the small memtables of tests and tiny configurations do not
+ *       reserve a whole MiB each.</li>
+ *   <li>{@link #get} pins the memtable like an iterator does (one atomic increment and decrement): a lookup
+ *       racing {@link #close()} must not read freed memory either.</li>
+ * </ul>
+ *
+ * <h2>Thread-safety</h2>
+ * <ul>
+ *   <li>{@link #add}: REQUIRES: the caller serializes add() (one writer at a time; the engine's write path
+ *       does). Checked by an assertion when assertions are enabled. add() may run concurrently with any number
+ *       of readers.</li>
+ *   <li>{@link #get}, {@link #iterator}, the counters and {@link #markImmutable()}, {@link #close()}: any
+ *       thread, any time. A version becomes visible atomically and whole: its arena bytes are written before
+ *       the skip list publishes it (a volatile write), so no reader ever sees a torn entry.</li>
+ *   <li>The counters ({@link #entryCount()}, {@link #memoryBytes()}, {@link #minSequence()},
+ *       {@link #maxSequence()}) are updated just after the version is visible: a reader that observes them sees
+ *       at least the versions they count, and they may briefly lag what get() and iterators already see (they
+ *       are not linearizable with reads; the engine publishes its own visible sequence).</li>
+ *   <li>An {@link EntryIterator} from {@link #iterator} is used by one thread at a time (its own contract).</li>
+ * </ul>
+ *
+ * <h2>Lifetime</h2>
+ * The memtable starts with one reference, its owner's. {@link #iterator} and each {@link #get} take one more;
+ * {@link #close()} drops the owner's. The arena is freed by whoever drops the last reference, so close() never
+ * blocks and never frees memory a reader may still touch: with iterators open it defers the free to the last
+ * iterator's close(). After close(), add/get/iterator throw {@link IllegalStateException}; open iterators keep
+ * working until they are closed. An iterator that is never closed keeps the chunks until the GC finds them
+ * unreachable (direct buffers have cleaners), so a leak costs memory for a while, never safety.
+ */
+public final class Memtable implements AutoCloseable {
+
+    /**
+     * Heap bytes charged per entry for the index, on a 64-bit JVM with compressed oops (heaps under 32 GiB):
+     * <ul>
+     *   <li>40: the {@link Version} node (12-byte header, buffer reference 4, offset/keyLength/valueLength 3 x 4,
+     *       sequence 8, kind reference 4);</li>
+     *   <li>24: the skip list's base-level {@code Node} (12-byte header, key, value and next references; the
+     *       value is the version itself, no extra object);</li>
+     *   <li>12: the expected index towers: {@code ConcurrentSkipListMap} gives 1 insert in 4 a tower, of 2
+     *       {@code Index} objects on average (geometric, p = 1/2), each 24 bytes (header + 3 references);</li>
+     *   <li>4: rounding up to a multiple of 8, which also covers the per-chunk objects (a direct
+     *       {@code ByteBuffer} and an {@code UnsafeBuffer}, under 150 bytes per chunk of at least 4 KiB).</li>
+     * </ul>
+     * Measured on JDK 17 with a class histogram ({@code GC.class_histogram}) after 1,000,000 adds: 75.96 heap bytes
+     * per entry (Version 40.0 + Node 24.0 + Index 11.96; chunk objects under 0.01). With
+     * {@code -XX:-UseCompressedOops} (heaps of 32 GiB and more) the same count is 107.9 bytes per entry: there this
+     * figure undercounts the index by about 28 bytes per entry. The figure is fixed on purpose, so that
+     * {@link #memoryBytes()} is a pure function of the adds.
+     */
+    public static final int INDEX_BYTES_PER_ENTRY = 80;
+
+    /** What {@link #minSequence()} and {@link #maxSequence()} return while the memtable is empty. */
+    public static final long NO_SEQUENCE = -1;
+
+    static final byte[] EMPTY_BYTES = new byte[0];
+    static final int MIN_DEFAULT_CHUNK_BYTES = 4 * 1024;
+
+    private final long capacityBytes;
+    private final Arena arena;
+    private final ConcurrentSkipListMap<Version, Version> index = new ConcurrentSkipListMap<>(Version::compare);
+
+    /** The owner's reference plus one per open iterator and per get() in progress; 0 = freed. */
+    private final AtomicInteger references = new AtomicInteger(1);
+    private final AtomicBoolean closed = new AtomicBoolean();
+    /** Only used by the assertion that checks "REQUIRES: the caller serializes add()". */
+    private final AtomicBoolean adding = new AtomicBoolean();
+
+    private volatile boolean immutable;
+    // Written only by the (single) writer, after the version they count is visible; read by anyone.
+    private volatile long entryCount;
+    private volatile long memoryBytes;
+    private volatile long minSequence = NO_SEQUENCE;
+    private volatile long maxSequence = NO_SEQUENCE;
+
+    /**
+     * A memtable that reports {@link #isFull()} once {@link #memoryBytes()} reaches {@code capacityBytes}.
+     * Allocates no memory until the first add.
+     */
+    public Memtable(long capacityBytes) {
+        this(capacityBytes, defaultChunkBytes(capacityBytes));
+    }
+
+    /** With an explicit chunk size, for tests of the placement rule. */
+    Memtable(long capacityBytes, int chunkBytes) {
+        if (capacityBytes <= 0) {
+            throw new IllegalArgumentException("capacityBytes must be positive, got " + capacityBytes);
+        }
+        this.capacityBytes = capacityBytes;
+        this.arena = new Arena(chunkBytes);
+    }
+
+    /** {@code capacity / 16} rounded down to a power of two, within [4 KiB, 1 MiB]. */
+    static int defaultChunkBytes(long capacityBytes) {
+        long chunk = Long.highestOneBit(Math.max(1, capacityBytes / 16));
+        return (int) Math.max(MIN_DEFAULT_CHUNK_BYTES, Math.min(Arena.MAX_CHUNK_BYTES, chunk));
+    }
+
+    /**
+     * Adds one version. REQUIRES: the caller serializes add() (one writer at a time); concurrent readers are fine.
+     * The version is visible to readers whole when this returns (possibly earlier, never torn).
+     *
+     * <p>An add is accepted even if it takes the memtable past its capacity: {@link #isFull()} then turns true
+     * and the engine switches to a new memtable after this add, so a batch is never split or refused here.
+     *
+     * @param key      at most {@link Limits#MAX_KEY_BYTES}; may be empty
+     * @param sequence the batch LSN + op index; {@code >= 0}; sequences need not increase across adds
+     * @param kind     {@link EntryKind#PUT} or {@link EntryKind#DELETE} (a tombstone)
+     * @param value    at most {@link Limits#MAX_VALUE_BYTES}; may be empty; must be null or empty for a DELETE
+     * @throws IllegalArgumentException a bound is exceeded, a negative sequence, a DELETE with a value
+     * @throws IllegalStateException    this (key, sequence) is already here (left unchanged), or the memtable is
+     *                                  immutable or closed
+     */
+    public void add(byte[] key, long sequence, EntryKind kind, byte[] value) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(kind, "kind");
+        byte[] v = checkValue(kind, value);
+        checkBounds(key, sequence, v);
+        if (immutable) {
+            throw new IllegalStateException("memtable is immutable: add to the new active memtable");
+        }
+        acquire();
+        assert enterAdd();
+        try {
+            insert(key, sequence, kind, v);
+        } finally {
+            assert exitAdd();
+            release();
+        }
+    }
+
+    private void insert(byte[] key, long sequence, EntryKind kind, byte[] value) {
+        arena.allocate(key.length + value.length);
+        var buffer = arena.lastBuffer();
+        int offset = arena.lastOffset();
+        if (key.length > 0) {
+            buffer.putBytes(offset, key);
+        }
+        if (value.length > 0) {
+            buffer.putBytes(offset + key.length, value);
+        }
+        Version version = new Version(buffer, offset, key.length, value.length, sequence, kind);
+        if (index.putIfAbsent(version, version) != null) {
+            arena.undoLast();
+            throw new IllegalStateException("key " + describe(key) + " at sequence " + sequence
+                    + " is already in this memtable: a (key, sequence) pair is added once (redo must skip what"
+                    + " the memtable holds)");
+        }
+        long count = entryCount + 1;
+        entryCount = count;
+        memoryBytes = arena.usedBytes() + count * INDEX_BYTES_PER_ENTRY;
+        if (minSequence == NO_SEQUENCE || sequence < minSequence) {
+            minSequence = sequence;
+        }
+        if (sequence > maxSequence) {
+            maxSequence = sequence;
+        }
+    }
+
+    /**
+     * The newest version of {@code key} with sequence {@code <= snapshotSequence}: a PUT with its value, or a
+     * DELETE (empty value) meaning the key is deleted as of that version; null if this memtable holds no such
+     * version (look in older tables). Any thread.
+     *
+     * @throws IllegalStateException the memtable is closed
+     */
+    public Found get(byte[] key, long snapshotSequence) {
+        Objects.requireNonNull(key, "key");
+        acquire();
+        try {
+            Version probe = Version.probe(key, snapshotSequence);
+            // The first version at or after (key, snapshot) in internal order: the newest one <= snapshot,
+            // if the key has one, else some greater key.
+            Version found = index.ceilingKey(probe);
+            if (found == null || !found.sameKey(probe)) {
+                return null;
+            }
+            return new Found(found.kind, found.sequence, found.value());
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * A cursor over every version with sequence {@code <= snapshotSequence}, in internal order. It starts
+     * unpositioned: call {@link EntryIterator#seekToFirst()} or {@link EntryIterator#seek}. Safe while adds
+     * proceed: it sees every version that existed when it was created (or positioned), may or may not see later
+     * ones, and never a torn one. It pins the memtable's memory until closed: close it.
+     *
+     * @throws IllegalStateException the memtable is closed
+     */
+    public EntryIterator iterator(long snapshotSequence) {
+        acquire();
+        try {
+            return new MemtableIterator(this, index, snapshotSequence);
+        } catch (RuntimeException | Error e) {
+            release();
+            throw e;
+        }
+    }
+
+    /** Exact memory held, by the rule in the class comment. Any thread. */
+    public long memoryBytes() {
+        return memoryBytes;
+    }
+
+    public long capacityBytes() {
+        return capacityBytes;
+    }
+
+    /** Whether {@link #memoryBytes()} has reached the capacity; the last add may have gone past it. */
+    public boolean isFull() {
+        return memoryBytes >= capacityBytes;
+    }
+
+    /** Refuses every later add (they throw {@link IllegalStateException}); reads go on. Idempotent. */
+    public void markImmutable() {
+        immutable = true;
+    }
+
+    public boolean isImmutable() {
+        return immutable;
+    }
+
+    public long entryCount() {
+        return entryCount;
+    }
+
+    /** The smallest sequence added, or {@link #NO_SEQUENCE} if empty. */
+    public long minSequence() {
+        return minSequence;
+    }
+
+    /** The largest sequence added, or {@link #NO_SEQUENCE} if empty. */
+    public long maxSequence() {
+        return maxSequence;
+    }
+
+    /**
+     * Drops the owner's reference: the off-heap memory is freed now if no iterator (or get) is open, else when the
+     * last one closes. Never blocks. Idempotent. Later add/get/iterator calls throw {@link IllegalStateException}.
+     */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            release();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Memtable[entries=" + entryCount + ", memoryBytes=" + memoryBytes + ", capacityBytes=" + capacityBytes
+                + ", sequences=" + minSequence + ".." + maxSequence + (immutable ? ", immutable" : "")
+                + (closed.get() ? ", closed" : "") + "]";
+    }
+
+    /** Pins the arena. Never revives a freed memtable: it increments only from a positive count. */
+    void acquire() {
+        for (;;) {
+            int refs = references.get();
+            if (refs <= 0 || closed.get()) {
+                throw new IllegalStateException("memtable is closed");
+            }
+            if (references.compareAndSet(refs, refs + 1)) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Unpins; the last reference frees the arena. Every writer's add() released before, so the free
+     * happens-after every allocation (the decrements form one release sequence on {@code references}).
+     */
+    void release() {
+        int refs = references.decrementAndGet();
+        assert refs >= 0 : "released more references than were taken";
+        if (refs == 0) {
+            arena.free();
+        }
+    }
+
+    /** References held now: 1 for the owner until close(), plus open iterators and gets in progress. */
+    int references() {
+        return references.get();
+    }
+
+    /** Whether the off-heap memory has been returned. */
+    boolean isReleased() {
+        return arena.isFreed();
+    }
+
+    /** Direct memory allocated for chunks and not yet freed (at least the arena's used bytes). */
+    long arenaReservedBytes() {
+        return arena.reservedBytes();
+    }
+
+    int chunkBytes() {
+        return arena.chunkBytes();
+    }
+
+    private boolean enterAdd() {
+        if (!adding.compareAndSet(false, true)) {
+            throw new AssertionError("add() called concurrently: REQUIRES: the caller serializes add()");
+        }
+        return true;
+    }
+
+    private boolean exitAdd() {
+        adding.set(false);
+        return true;
+    }
+
+    private static byte[] checkValue(EntryKind kind, byte[] value) {
+        if (kind == EntryKind.DELETE) {
+            if (value != null && value.length != 0) {
+                throw new IllegalArgumentException("a DELETE carries no value, got " + value.length + " bytes");
+            }
+            return EMPTY_BYTES;
+        }
+        return Objects.requireNonNull(value, "value of a PUT (use an empty array for an empty value)");
+    }
+
+    private static void checkBounds(byte[] key, long sequence, byte[] value) {
+        if (key.length > Limits.MAX_KEY_BYTES) {
+            throw new IllegalArgumentException("key is " + key.length + " bytes, over the limit of "
+                    + Limits.MAX_KEY_BYTES + " bytes (Limits.MAX_KEY_BYTES)");
+        }
+        if (value.length > Limits.MAX_VALUE_BYTES) {
+            throw new IllegalArgumentException("value is " + value.length + " bytes, over the limit of "
+                    + Limits.MAX_VALUE_BYTES + " bytes (Limits.MAX_VALUE_BYTES)");
+        }
+        if (sequence < 0) {
+            throw new IllegalArgumentException("sequence must be >= 0 (a WAL LSN + op index), got " + sequence);
+        }
+    }
+
+    /** A short printable form of a key for messages: hex, cut after 32 bytes. */
+    static String describe(byte[] key) {
+        StringBuilder sb = new StringBuilder("0x");
+        int shown = Math.min(key.length, 32);
+        for (int i = 0; i < shown; i++) {
+            sb.append(Character.forDigit((key[i] >> 4) & 0xF, 16)).append(Character.forDigit(key[i] & 0xF, 16));
+        }
+        if (shown < key.length) {
+            sb.append("...(").append(key.length).append(" bytes)");
+        }
+        return sb.toString();
+    }
+}
