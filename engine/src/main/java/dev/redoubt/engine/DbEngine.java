@@ -38,6 +38,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * thread, one record at a time, in LSN order: it is the memtable's only writer.
  */
 final class DbEngine implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DbEngine.class);
+
     private final StorageEnv env;
     private final Path dir;
     private final DbOptions options;
@@ -104,6 +106,7 @@ final class DbEngine implements AutoCloseable {
                     engine.wal != null ? engine.wal.recoveryReport() : Wal.inspect(env, dir, options.recoveryMode()),
                     System.nanoTime() - started);
             engine.mbean = DbMBean.register(engine, dir);
+            LOG.info("{}: {}", dir, engine.recoveryReport);
             return engine;
         } catch (IOException | RuntimeException | Error e) {
             engine.closeAfterFailedOpen();
