@@ -36,6 +36,7 @@ class WalAllocationTest {
                 wal.append(RecordType.WRITE_BATCH, payload, 0, 100, durability);
             }
             long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            System.out.printf("%s: %d bytes allocated by %d appends%n", durability, allocated, measured);
             // This thread is its own leader: reserve, serialize, drain, write; all of it is on this count.
             assertThat((double) allocated / measured).as("bytes allocated per append (%d in total)", allocated)
                     .isLessThan(1.0);
