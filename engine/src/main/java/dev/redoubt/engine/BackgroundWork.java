@@ -7,62 +7,99 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Db's one background worker (Agrona's "background work has one owner"): flushes immutable memtables,
- * oldest first, then runs compactions while a level is over its target. A failure is recorded in the engine,
- * which then refuses writes until reopened (RocksDB's background error); nothing is retried blindly.
+ * The Db's background work: one thread flushes immutable memtables, oldest first; another runs compactions
+ * while a level is over its target. Two owners, one job each, so that a long compaction never holds up a
+ * flush (writers would stall behind it). A failure of either is recorded in the engine, which then refuses
+ * writes until reopened (RocksDB's background error); nothing is retried blindly.
  */
-final class BackgroundWork implements Runnable {
+final class BackgroundWork {
     private static final Logger LOG = LoggerFactory.getLogger(BackgroundWork.class);
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
+    /** A worker: a loop that runs its job until the job finds nothing to do, then parks. */
+    private final class Worker implements Runnable {
+        private final Thread thread;
+        private final Job job;
+        private final Object quiet = new Object();
+        private long idleRounds;
+
+        Worker(String name, Job job) {
+            this.job = job;
+            this.thread = new Thread(this, name);
+            this.thread.setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            while (running) {
+                try {
+                    if (!job.runOnce()) {
+                        synchronized (quiet) {
+                            idleRounds++;
+                            quiet.notifyAll();
+                        }
+                        LockSupport.parkNanos(this, IDLE_PARK_NANOS);
+                    }
+                } catch (Throwable e) {
+                    LOG.error("background {} failed; the database refuses writes until reopened", thread.getName(), e);
+                    engine.backgroundFailed(e);
+                    running = false;
+                    wake();
+                }
+            }
+            synchronized (quiet) {
+                quiet.notifyAll();
+            }
+        }
+
+        /** Returns once this worker has found nothing to do at least once after the call. */
+        void awaitIdle() {
+            synchronized (quiet) {
+                long target = idleRounds + 2;
+                while (idleRounds < target && running && thread.isAlive()) {
+                    LockSupport.unpark(thread);
+                    try {
+                        quiet.wait(100);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /** One unit of background work; false when there was nothing to do. */
+    private interface Job {
+        boolean runOnce() throws Exception;
+    }
+
     private final DbEngine engine;
     private final Compactor compactor;
-    private final Thread thread;
+    private final Worker flusher;
+    private final Worker compaction;
     private volatile boolean running;
-    private final Object quiet = new Object();
-    private long completedRounds;
 
     BackgroundWork(DbEngine engine, DbOptions options) {
         this.engine = engine;
         this.compactor = new Compactor(engine, options);
-        this.thread = new Thread(this, "redoubt-background");
-        this.thread.setDaemon(true);
+        this.flusher = new Worker("redoubt-flush", this::flushOne);
+        this.compaction = new Worker("redoubt-compaction", () -> !engine.closing() && compactor.compactOnce());
     }
 
     void start() {
         running = true;
-        thread.start();
+        flusher.thread.start();
+        compaction.thread.start();
     }
 
     boolean running() {
-        return running && thread.isAlive();
+        return running && flusher.thread.isAlive();
     }
 
     void wake() {
-        LockSupport.unpark(thread);
-    }
-
-    @Override
-    public void run() {
-        while (running) {
-            try {
-                boolean worked = flushOne() || (!engine.closing() && compactor.compactOnce());
-                if (!worked) {
-                    synchronized (quiet) {
-                        completedRounds++;
-                        quiet.notifyAll();
-                    }
-                    LockSupport.parkNanos(this, IDLE_PARK_NANOS);
-                }
-            } catch (Throwable e) {
-                LOG.error("background flush or compaction failed; the database refuses writes until reopened", e);
-                engine.backgroundFailed(e);
-                running = false;
-                synchronized (quiet) {
-                    quiet.notifyAll();
-                }
-            }
-        }
+        LockSupport.unpark(flusher.thread);
+        LockSupport.unpark(compaction.thread);
     }
 
     /** Flushes the oldest immutable memtable; false if there was none. */
@@ -94,31 +131,23 @@ final class BackgroundWork implements Runnable {
             }
         }
         engine.flushCompleted(imm);
+        LockSupport.unpark(compaction.thread);
         return true;
     }
 
-    /** Waits until the worker has found nothing to do after this call (tests, tools). */
+    /** Waits until flushing and compaction have both found nothing to do (tests, tools). */
     void compactUntilQuiet() {
-        synchronized (quiet) {
-            long target = completedRounds + 2;
-            wake();
-            while (completedRounds < target && running()) {
-                try {
-                    quiet.wait(100);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-                wake();
-            }
-        }
+        flusher.awaitIdle();
+        compaction.awaitIdle();
+        flusher.awaitIdle();
     }
 
     void stop() {
         running = false;
         wake();
         try {
-            thread.join(TimeUnit.SECONDS.toMillis(60));
+            flusher.thread.join(TimeUnit.SECONDS.toMillis(60));
+            compaction.thread.join(TimeUnit.SECONDS.toMillis(60));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
