@@ -126,6 +126,14 @@ class DbKillTest {
         reader.start();
         try {
             assertThat(ready.await(60, TimeUnit.SECONDS)).as("child started").isTrue();
+            if (first == 0) {
+                // Another process holds the database: a second open fails at once, naming the cause.
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> Db.open(dir, DbCrashChild.options()))
+                        .isInstanceOfSatisfying(dev.redoubt.common.StorageException.class, e -> {
+                            assertThat(e.code()).isEqualTo(dev.redoubt.common.ErrorCode.LOCKED);
+                            assertThat(e.getMessage()).contains("another process");
+                        });
+            }
             Thread.sleep(killAfterMs);
         } finally {
             child.destroyForcibly();
