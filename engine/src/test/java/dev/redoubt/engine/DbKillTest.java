@@ -41,8 +41,11 @@ class DbKillTest {
         long nextBatch = 0;
         for (int cycle = 0; cycle < CYCLES; cycle++) {
             Durability durability = cycle % 3 == 2 ? Durability.ASYNC : Durability.SYNC;
-            long killAfterMs = 150 + random.nextInt(900);
-            List<long[]> cycleAcks = runChild(4, durability, nextBatch, killAfterMs);
+            // Every fifth cycle the kill is timed from the child's start, so it can land inside the open:
+            // redo, orphan removal, and the manifest rewrite and CURRENT switch.
+            boolean duringOpen = cycle % 5 == 4;
+            long killAfterMs = duringOpen ? random.nextInt(700) : 150 + random.nextInt(900);
+            List<long[]> cycleAcks = runChild(4, durability, nextBatch, killAfterMs, duringOpen);
             nextBatch += 100_000_000L;
             acked.addAll(cycleAcks);
             for (long[] a : cycleAcks) {
@@ -90,7 +93,7 @@ class DbKillTest {
         assertThat(halves.keySet()).as("%s: batches with one half only", context).isEmpty();
     }
 
-    private List<long[]> runChild(int writers, Durability durability, long first, long killAfterMs)
+    private List<long[]> runChild(int writers, Durability durability, long first, long killAfterMs, boolean duringOpen)
             throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
@@ -125,8 +128,10 @@ class DbKillTest {
         });
         reader.start();
         try {
-            assertThat(ready.await(60, TimeUnit.SECONDS)).as("child started").isTrue();
-            if (first == 0) {
+            if (!duringOpen) {
+                assertThat(ready.await(60, TimeUnit.SECONDS)).as("child started").isTrue();
+            }
+            if (first == 0 && !duringOpen) {
                 // Another process holds the database: a second open fails at once, naming the cause.
                 org.assertj.core.api.Assertions.assertThatThrownBy(() -> Db.open(dir, DbCrashChild.options()))
                         .isInstanceOfSatisfying(dev.redoubt.common.StorageException.class, e -> {
@@ -140,6 +145,10 @@ class DbKillTest {
             child.waitFor();
             reader.join();
         }
+        return snapshotOf(acks);
+    }
+
+    private static List<long[]> snapshotOf(List<long[]> acks) {
         synchronized (acks) {
             return new ArrayList<>(acks);
         }
