@@ -1,5 +1,6 @@
 package dev.redoubt.engine;
 
+import dev.redoubt.common.CrashPoints;
 import dev.redoubt.common.EntryIterator;
 import dev.redoubt.common.EntryKind;
 import dev.redoubt.common.ErrorCode;
@@ -357,6 +358,7 @@ final class DbEngine implements AutoCloseable {
         tables.evict(number);
         try {
             env.delete(DbFiles.sstPath(dir, number));
+            CrashPoints.hit(CrashPoints.COMPACTION_INPUT_DELETED);
         } catch (IOException e) {
             // An undeleted obsolete table is an orphan: the next open removes it.
         }
@@ -497,6 +499,7 @@ final class DbEngine implements AutoCloseable {
         } finally {
             stateLock.unlock();
         }
+        CrashPoints.hit(CrashPoints.FLUSH_BEFORE_WAL_TRUNCATE);
         wal.truncateBefore(done.checkpointLsn());
     }
 

@@ -1,5 +1,6 @@
 package dev.redoubt.engine;
 
+import dev.redoubt.common.CrashPoints;
 import dev.redoubt.common.EntryKind;
 import dev.redoubt.common.StorageEnv;
 import dev.redoubt.sstable.SstOptions;
@@ -59,7 +60,9 @@ final class TableFiles {
     FileMeta finish() throws IOException {
         SstProperties p = writer.finish();
         writer = null;
+        CrashPoints.hit(CrashPoints.TABLE_WRITTEN);
         env.rename(DbFiles.sstTempPath(dir, number), DbFiles.sstPath(dir, number));
+        CrashPoints.hit(CrashPoints.TABLE_RENAMED);
         env.syncDirectory(dir.resolve(DbFiles.SST_DIR));
         return new FileMeta(number, p.fileBytes(), p.smallestKey(), p.largestKey(), p.minSequence(), p.maxSequence(),
                 p.entryCount());

@@ -1,5 +1,6 @@
 package dev.redoubt.engine;
 
+import dev.redoubt.common.CrashPoints;
 import dev.redoubt.common.ErrorCode;
 import dev.redoubt.common.StorageEnv;
 import dev.redoubt.common.StorageException;
@@ -136,6 +137,7 @@ final class VersionSet implements AutoCloseable {
         snapshot.epoch = epoch;
         fresh.append(snapshot.encode());
         env.syncDirectory(dir);
+        CrashPoints.hit(CrashPoints.MANIFEST_CREATED);
         switchCurrent(env, dir, name);
         if (manifest != null) {
             manifest.close();
@@ -152,7 +154,9 @@ final class VersionSet implements AutoCloseable {
             f.write(0, ByteBuffer.wrap((manifestName + "\n").getBytes(StandardCharsets.UTF_8)));
             f.force();
         }
+        CrashPoints.hit(CrashPoints.CURRENT_TEMP_WRITTEN);
         env.rename(temp, dir.resolve(DbFiles.CURRENT));
+        CrashPoints.hit(CrashPoints.CURRENT_RENAMED);
         env.syncDirectory(dir);
     }
 
@@ -164,6 +168,7 @@ final class VersionSet implements AutoCloseable {
         edit.nextFileNumber = nextFileNumber;
         Version next = current.apply(edit); // validate before anything is written
         manifest.append(edit.encode());
+        CrashPoints.hit(CrashPoints.MANIFEST_APPENDED);
         if (edit.checkpointLsn != null) {
             checkpointLsn = Math.max(checkpointLsn, edit.checkpointLsn);
         }

@@ -1,5 +1,6 @@
 package dev.redoubt.wal;
 
+import dev.redoubt.common.CrashPoints;
 import dev.redoubt.common.ErrorCode;
 import dev.redoubt.common.StorageException;
 import dev.redoubt.common.StorageFile;
@@ -471,8 +472,10 @@ final class LogWriter implements AutoCloseable {
             long written = position;
             boolean force = written > durableLsn && (forceAll || requestedDurableLsn.get() > durableLsn);
             if (force) {
+                CrashPoints.hit(CrashPoints.WAL_BEFORE_FSYNC);
                 activeFile.force();
                 fsyncs++;
+                CrashPoints.hit(CrashPoints.WAL_AFTER_FSYNC);
             }
             applyStaged();
             writtenLsn = written;
@@ -533,6 +536,7 @@ final class LogWriter implements AutoCloseable {
         }
         stagingView.clear();
         stagingView.limit(stagingLength);
+        CrashPoints.hit(CrashPoints.WAL_BEFORE_WRITE);
         activeFile.write(stagingLsn - activeBase, stagingView);
         writes++;
     }

@@ -1,5 +1,6 @@
 package dev.redoubt.wal;
 
+import dev.redoubt.common.CrashPoints;
 import dev.redoubt.common.StorageEnv;
 import dev.redoubt.common.StorageFile;
 import java.io.IOException;
@@ -66,7 +67,9 @@ final class SegmentAllocator {
         if (prepared == null) {
             prepared = create(base);
         }
+        CrashPoints.hit(CrashPoints.WAL_ROLL_BEFORE_RENAME);
         env.rename(prepared.path, SegmentFiles.segmentPath(walDir, base));
+        CrashPoints.hit(CrashPoints.WAL_ROLL_AFTER_RENAME);
         env.syncDirectory(walDir);
         return prepared.file;
     }

@@ -1,5 +1,6 @@
 package dev.redoubt.wal;
 
+import dev.redoubt.common.CrashPoints;
 import dev.redoubt.common.ErrorCode;
 import dev.redoubt.common.FileStorageEnv;
 import dev.redoubt.common.StorageEnv;
@@ -259,6 +260,7 @@ public final class Wal implements AutoCloseable {
                 for (int i = 0; i + 1 < bases.length && bases[i + 1] <= lsn && bases[i] < active; i++) {
                     env.delete(segments.get(i));
                     deleted++;
+                    CrashPoints.hit(CrashPoints.WAL_TRUNCATE_AFTER_DELETE);
                 }
                 if (deleted > 0) {
                     env.syncDirectory(walDir);
