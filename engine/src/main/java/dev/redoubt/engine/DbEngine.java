@@ -157,10 +157,15 @@ final class DbEngine implements AutoCloseable {
             // the tables, so new writes are newer than anything stored.
             long startIfEmpty = Math.max(checkpoint, maxTableSequence() + 1);
             wal = Wal.open(env, dir, options.walOptions(), this::applyRecord, startIfEmpty);
-            if (wal.writtenLsn() < checkpoint) {
-                throw new StorageException(ErrorCode.CORRUPTION, "the WAL ends at LSN " + wal.writtenLsn()
-                        + " but the manifest's checkpoint is LSN " + checkpoint + ": WAL segments are missing; run "
-                        + "`redoubt db repair " + dir + "`");
+            if (wal.writtenLsn() < startIfEmpty) {
+                // The log ends below the checkpoint (its recovery cut a damaged tail there, or segments were
+                // lost): everything it holds is already in tables. New records must get LSNs above every
+                // sequence in the tables, so the old segments are set aside in lost/ and the log restarts.
+                LOG.warn("{}: the WAL ends at LSN {}, below the checkpoint {}; its segments hold nothing the tables"
+                        + " lack and are moved to lost/", dir, wal.writtenLsn(), startIfEmpty);
+                wal.close();
+                setAsideWalBelowCheckpoint();
+                wal = Wal.open(env, dir, options.walOptions(), this::applyRecord, startIfEmpty);
             }
         }
         background = new BackgroundWork(this, options);
@@ -190,6 +195,17 @@ final class DbEngine implements AutoCloseable {
             }
         }
         return counts;
+    }
+
+    private void setAsideWalBelowCheckpoint() throws IOException {
+        Path walDir = dir.resolve(Wal.WAL_DIR);
+        Path lost = dir.resolve(Wal.LOST_DIR);
+        env.createDirectories(lost);
+        for (Path segment : env.list(walDir)) {
+            env.rename(segment, lost.resolve("below-checkpoint-" + segment.getFileName()));
+        }
+        env.syncDirectory(lost);
+        env.syncDirectory(walDir);
     }
 
     private long maxTableSequence() {
