@@ -139,7 +139,7 @@ public final class Db implements AutoCloseable {
 
     /** The value of {@code key}, or null when absent. */
     public byte[] get(byte[] key) {
-        return engine.get(key, engine.visibleSequence());
+        return engine.get(key, DbEngine.LATEST);
     }
 
     /** The value of {@code key} as of {@code snapshot}. */
@@ -149,7 +149,7 @@ public final class Db implements AutoCloseable {
 
     /** Keys in {@code [fromInclusive, toExclusive)} in unsigned byte order (null bound = unbounded). Close it. */
     public DbIterator scan(byte[] fromInclusive, byte[] toExclusive) {
-        return engine.scan(fromInclusive, toExclusive, engine.visibleSequence());
+        return engine.scan(fromInclusive, toExclusive, DbEngine.LATEST);
     }
 
     public DbIterator scan(byte[] fromInclusive, byte[] toExclusive, Snapshot snapshot) {

@@ -346,6 +346,17 @@ final class DbEngine implements AutoCloseable {
         if (!sv.unref()) {
             return;
         }
+        // Under stateLock, so that no view is being installed while we decide what nobody uses any more.
+        stateLock.lock();
+        try {
+            cleanUp(sv);
+        } finally {
+            stateLock.unlock();
+        }
+    }
+
+    /** REQUIRES stateLock. Closes and deletes what {@code sv} held that no live view still holds. */
+    private void cleanUp(SuperVersion sv) {
         live.remove(sv);
         Set<Memtable> memtablesInUse = new HashSet<>();
         Set<Long> tablesInUse = new HashSet<>(pendingOutputs);
@@ -382,9 +393,18 @@ final class DbEngine implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------ reads
 
-    byte[] get(byte[] key, long snapshot) {
+    /** Reads sequence number meaning "whatever is visible once the view is acquired". */
+    static final long LATEST = Long.MIN_VALUE;
+
+    /**
+     * A point lookup at {@code snapshot}, or at {@link #LATEST}: then the visible sequence is read only after the
+     * view is acquired. Read before, a compaction installed in between could already have dropped the versions
+     * that sequence needs (it may drop whatever every sequence visible at its start can do without).
+     */
+    byte[] get(byte[] key, long requestedSnapshot) {
         WriteBatch.checkKey(key);
         SuperVersion sv = acquire();
+        long snapshot = requestedSnapshot == LATEST ? visibleSequence : requestedSnapshot;
         try {
             Found found = sv.active.get(key, snapshot);
             for (int i = 0; found == null && i < sv.immutables.size(); i++) {
@@ -409,8 +429,9 @@ final class DbEngine implements AutoCloseable {
         }
     }
 
-    DbIterator scan(byte[] from, byte[] to, long snapshot) {
+    DbIterator scan(byte[] from, byte[] to, long requestedSnapshot) {
         SuperVersion sv = acquire();
+        long snapshot = requestedSnapshot == LATEST ? visibleSequence : requestedSnapshot;
         List<EntryIterator> sources = new ArrayList<>();
         try {
             sources.add(sv.active.iterator(snapshot));
@@ -437,20 +458,28 @@ final class DbEngine implements AutoCloseable {
     // ------------------------------------------------------------------------------------------ snapshots
 
     Snapshot newSnapshot(Db db) {
-        long sequence = visibleSequence;
-        snapshots.merge(sequence, 1, Integer::sum);
-        return new Snapshot(db, sequence);
+        // Under the same lock as oldestSnapshot(): a compaction either sees this snapshot or started before it
+        // and so keeps everything a sequence this new can need.
+        synchronized (snapshots) {
+            long sequence = visibleSequence;
+            snapshots.merge(sequence, 1, Integer::sum);
+            return new Snapshot(db, sequence);
+        }
     }
 
     void releaseSnapshot(long sequence) {
-        snapshots.computeIfPresent(sequence, (k, n) -> n == 1 ? null : n - 1);
+        synchronized (snapshots) {
+            snapshots.computeIfPresent(sequence, (k, n) -> n == 1 ? null : n - 1);
+        }
     }
 
     /** The oldest sequence any reader may still ask for: compaction keeps what it can see. */
     long oldestSnapshot() {
-        long oldest = visibleSequence;
-        Long first = snapshots.isEmpty() ? null : snapshots.firstKey();
-        return first == null ? oldest : Math.min(oldest, first);
+        synchronized (snapshots) {
+            long oldest = visibleSequence;
+            java.util.Map.Entry<Long, Integer> first = snapshots.firstEntry();
+            return first == null ? oldest : Math.min(oldest, first.getKey());
+        }
     }
 
     // ------------------------------------------------------------------------------------------ maintenance
