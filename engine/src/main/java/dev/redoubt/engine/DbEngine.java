@@ -533,8 +533,14 @@ final class DbEngine implements AutoCloseable {
         }
     }
 
-    /** Called after the flush of {@code flushed} is in the manifest: drop it and truncate the WAL. */
+    /**
+     * Called after the flush of {@code done} is in the manifest: removes the WAL segments wholly below its
+     * checkpoint, then drops the memtable and wakes whoever waits for the flush (so a returning
+     * {@link Db#flush} has also truncated the log).
+     */
     void flushCompleted(ImmutableMemtable done) {
+        CrashPoints.hit(CrashPoints.FLUSH_BEFORE_WAL_TRUNCATE);
+        wal.truncateBefore(done.checkpointLsn());
         stateLock.lock();
         try {
             immutables.remove(0);
@@ -544,8 +550,6 @@ final class DbEngine implements AutoCloseable {
         } finally {
             stateLock.unlock();
         }
-        CrashPoints.hit(CrashPoints.FLUSH_BEFORE_WAL_TRUNCATE);
-        wal.truncateBefore(done.checkpointLsn());
     }
 
     /** Called after a compaction's edit is in the manifest. */
