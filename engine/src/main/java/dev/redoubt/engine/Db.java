@@ -105,27 +105,47 @@ public final class Db implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------ writes
 
+    /**
+     * One reusable batch per thread for single puts and deletes: the batch is copied into the log before
+     * {@link #write} returns, so it can be cleared and reused at once.
+     */
+    private static final ThreadLocal<WriteBatch> SINGLE = ThreadLocal.withInitial(WriteBatch::new);
+
     /** Sets {@code key} to {@code value}; returns once the write is as durable as the Db's default. */
     public void put(byte[] key, byte[] value) {
-        write(new WriteBatch().put(key, value));
+        writeSingle(SINGLE.get().clear().put(key, value), defaultWriteOptions());
     }
 
     public void put(byte[] key, byte[] value, WriteOptions writeOptions) {
-        write(new WriteBatch().put(key, value), writeOptions);
+        writeSingle(SINGLE.get().clear().put(key, value), writeOptions);
     }
 
     /** Removes {@code key}. */
     public void delete(byte[] key) {
-        write(new WriteBatch().delete(key));
+        writeSingle(SINGLE.get().clear().delete(key), defaultWriteOptions());
     }
 
     public void delete(byte[] key, WriteOptions writeOptions) {
-        write(new WriteBatch().delete(key), writeOptions);
+        writeSingle(SINGLE.get().clear().delete(key), writeOptions);
+    }
+
+    private void writeSingle(WriteBatch batch, WriteOptions writeOptions) {
+        try {
+            write(batch, writeOptions);
+        } finally {
+            if (batch.encodedBytes() > 64 * 1024) {
+                SINGLE.remove(); // do not keep a large value's buffer alive in every thread that wrote one
+            }
+        }
+    }
+
+    private WriteOptions defaultWriteOptions() {
+        return options.durability() == Durability.SYNC ? WriteOptions.SYNC : WriteOptions.ASYNC;
     }
 
     /** Applies the batch atomically: after a crash, all of it or none of it. */
     public void write(WriteBatch batch) {
-        write(batch, options.durability() == Durability.SYNC ? WriteOptions.SYNC : WriteOptions.ASYNC);
+        write(batch, defaultWriteOptions());
     }
 
     public void write(WriteBatch batch, WriteOptions writeOptions) {
