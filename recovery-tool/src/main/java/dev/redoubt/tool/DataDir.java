@@ -84,6 +84,15 @@ final class DataDir {
      * meanwhile, without creating or writing anything: a directory without a LOCK file (a checkpoint copy) is
      * not locked. Fails with {@link ExitCodes#LOCKED} when a live process holds it.
      */
+    /** Total size of the WAL segment files in {@code dir}, for a progress bar's maximum (0 if unreadable). */
+    static long walBytes(Path dir) {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir.resolve(dev.redoubt.wal.Wal.WAL_DIR))) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".wal")).mapToLong(p -> p.toFile().length()).sum();
+        } catch (java.io.IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
     static AutoCloseable holdLock(Path dir) {
         Path lockFile = dir.resolve(DbInspector.LOCK_FILE);
         FileChannel channel;

@@ -231,8 +231,9 @@ final class WalCommand {
         private int verify() {
             PrintWriter out = out();
             RecoveryReport report;
-            try {
-                report = Wal.inspect(ReadOnlyStorageEnv.INSTANCE, dir, RecoveryMode.TOLERATE_CORRUPTED_TAIL);
+            try (Progress progress = Progress.bytes(cli(), "wal verify", DataDir.walBytes(dir))) {
+                report = Wal.inspect(ReadOnlyStorageEnv.INSTANCE, dir, RecoveryMode.TOLERATE_CORRUPTED_TAIL,
+                        progress::stepTo);
             } catch (WalCorruptionException e) {
                 if (json) {
                     printJson(Json.object().put("command", "wal verify").put("dir", dir.toString())

@@ -98,7 +98,7 @@ public final class Wal implements AutoCloseable {
                     env.delete(p);
                 }
             }
-            RecoveryReport report = WalRecovery.run(env, walDir, dir.resolve(LOST_DIR), options.recoveryMode(), false);
+            RecoveryReport report = WalRecovery.run(env, walDir, dir.resolve(LOST_DIR), options.recoveryMode(), false, bytes -> { });
             // Names a crashed process renamed but never made durable (a roll cut short) become durable now,
             // before anything is acknowledged in them.
             env.syncDirectory(walDir);
@@ -128,9 +128,17 @@ public final class Wal implements AutoCloseable {
      * (no quarantine, no truncation). Throws {@link WalCorruptionException} where the mode would refuse.
      */
     public static RecoveryReport inspect(StorageEnv env, Path dir, RecoveryMode mode) {
+        return inspect(env, dir, mode, bytes -> { });
+    }
+
+    /**
+     * As {@link #inspect(StorageEnv, Path, RecoveryMode)}, reporting the log bytes scanned so far to
+     * {@code progress} (about every MiB), for a progress bar.
+     */
+    public static RecoveryReport inspect(StorageEnv env, Path dir, RecoveryMode mode, java.util.function.LongConsumer progress) {
         Path walDir = dir.resolve(WAL_DIR);
         try {
-            return WalRecovery.run(env, walDir, dir.resolve(LOST_DIR), mode, true);
+            return WalRecovery.run(env, walDir, dir.resolve(LOST_DIR), mode, true, progress);
         } catch (IOException e) {
             throw StorageException.fromIo("reading the WAL in " + walDir, e);
         }

@@ -38,10 +38,14 @@ final class WalRecovery implements AutoCloseable {
     private final List<DroppedRange> dropped = new ArrayList<>();
     private final CRC32C crc = new CRC32C();
 
+    private java.util.function.LongConsumer progress = bytes -> { };
+    private long progressReportedAt;
     private long records;
     private long lastEpoch;
     private long maxDurable;
     private boolean acknowledgedLoss;
+
+    private static final long PROGRESS_STEP_BYTES = 1 << 20;
 
     /** A record position: segment index and offset in it. */
     private record Location(int segment, long offset) {
@@ -63,14 +67,15 @@ final class WalRecovery implements AutoCloseable {
         this.readers = new SegmentReader[files.size()];
     }
 
-    static RecoveryReport run(StorageEnv env, Path walDir, Path lostDir, RecoveryMode mode, boolean dryRun)
-            throws IOException {
+    static RecoveryReport run(StorageEnv env, Path walDir, Path lostDir, RecoveryMode mode, boolean dryRun,
+                              java.util.function.LongConsumer progress) throws IOException {
         long started = System.nanoTime();
         List<Path> files = WalSegments.list(env, walDir);
         if (files.isEmpty()) {
             return new RecoveryReport(mode, 0, 0, 0, 0, 0, 0, List.of(), false, System.nanoTime() - started);
         }
         try (WalRecovery recovery = new WalRecovery(env, walDir, lostDir, mode, dryRun, files)) {
+            recovery.progress = progress;
             long end = recovery.scan();
             return new RecoveryReport(mode, recovery.bases[0], end, recovery.records, files.size(),
                     recovery.lastEpoch, recovery.maxDurable, List.copyOf(recovery.dropped),
@@ -104,6 +109,10 @@ final class WalRecovery implements AutoCloseable {
             if (check == SegmentReader.Check.VALID) {
                 keep(s);
                 p += WalRecordDescriptor.HEADER_LENGTH + s.storedLength();
+                if (p - progressReportedAt >= PROGRESS_STEP_BYTES) {
+                    progressReportedAt = p;
+                    progress.accept(p - bases[0]);
+                }
                 continue;
             }
             if (check == SegmentReader.Check.SEGMENT_END) {
