@@ -116,7 +116,8 @@ class CommandsTest {
     void dbInspectShowsCheckpointLevelsSegmentsAndReplayPlan() {
         Cli.Result r = Cli.run("db", "inspect", db.toString(), "--tables");
         assertThat(r.code()).as("%s", r).isZero();
-        assertThat(r.out()).contains("checkpoint LSN").contains("epoch").contains("L0").contains(".sst")
+        // Which levels hold tables depends on how far background compaction got: any level line will do.
+        assertThat(r.out()).contains("checkpoint LSN").contains("epoch").containsPattern("L\\d +\\d+ ").contains(".sst")
                 .contains("WAL: 1 segment(s)").contains("replay").contains("record(s)").contains("lost/: 0 file(s)");
         Cli.Result json = Cli.run("db", "inspect", db.toString(), "--json");
         assertThat(json.out()).startsWith("{\"command\":\"db inspect\",\"dir\":")
