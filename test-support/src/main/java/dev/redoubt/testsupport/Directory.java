@@ -29,6 +29,13 @@ final class Directory {
         }
     }
 
+    /** The power cut for names only: returns the surviving files, whose content the caller reverts. */
+    java.util.Collection<Inode> revertNamesToDurable() {
+        current.clear();
+        current.putAll(durable);
+        return current.values();
+    }
+
     boolean isEmpty() {
         return current.isEmpty();
     }

@@ -29,6 +29,9 @@ final class Inode {
     private int durableLength;
     /** The lowest offset where {@code data} may differ from {@code durable}; {@code length} or more when clean. */
     private int dirtyFrom;
+    /** The last write since the last force ({@code lastWriteCount} 0: none), for a torn-write power cut. */
+    private long lastWriteOffset;
+    private int lastWriteCount;
 
     int length() {
         return length;
@@ -55,6 +58,8 @@ final class Inode {
         markDirty((int) Math.min(position, length));
         src.get(data, (int) position, count);
         length = Math.max(length, end);
+        lastWriteOffset = position;
+        lastWriteCount = count;
     }
 
     void truncate(long size) throws IOException {
@@ -80,6 +85,7 @@ final class Inode {
         }
         durableLength = length;
         dirtyFrom = length;
+        lastWriteCount = 0;
     }
 
     /**
@@ -90,7 +96,32 @@ final class Inode {
         data = Arrays.copyOf(durable, durableLength);
         length = durableLength;
         dirtyFrom = length;
+        lastWriteCount = 0;
     }
+
+    /**
+     * The power cut with a torn write: like {@link #revertToDurable()}, except that the last unsynced write
+     * keeps a prefix that ends at a {@value #SECTOR_BYTES}-byte sector boundary, chosen by {@code pick} among
+     * the boundaries inside the write (none kept if the write lies within one sector: a sector is atomic).
+     */
+    void revertToDurableTearingLastWrite(java.util.function.IntUnaryOperator pick) {
+        byte[] current = data;
+        long from = lastWriteOffset;
+        long end = from + lastWriteCount;
+        int boundaries = lastWriteCount == 0 ? 0 : (int) (end / SECTOR_BYTES - from / SECTOR_BYTES);
+        revertToDurable();
+        if (boundaries == 0) {
+            return;
+        }
+        long keepTo = (from / SECTOR_BYTES + 1 + pick.applyAsInt(boundaries)) * SECTOR_BYTES;
+        int to = (int) Math.min(keepTo, end);
+        ensureCapacity(to);
+        System.arraycopy(current, (int) from, data, (int) from, to - (int) from);
+        length = Math.max(length, to);
+        dirtyFrom = Math.min(dirtyFrom, (int) from);
+    }
+
+    static final int SECTOR_BYTES = 512;
 
     byte[] currentBytes() {
         return Arrays.copyOf(data, length);

@@ -235,6 +235,25 @@ public final class SimulatedStorageEnv implements StorageEnv {
     }
 
     /**
+     * Cuts the power in the middle of the last unsynced write of every file: as {@link #cutPower()}, except
+     * that each file's last write since its last fsync keeps a prefix ending at a 512-byte sector boundary
+     * (chosen by {@code random}), as a disk that persisted some sectors of a write and not the rest would.
+     */
+    public void cutPowerTearingWrites(java.util.Random random) {
+        synchronized (lock) {
+            deaths.add(POWER_CUT);
+            java.util.Set<Inode> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            for (Directory d : directories.values()) {
+                for (Inode inode : d.revertNamesToDurable()) {
+                    if (seen.add(inode)) {
+                        inode.revertToDurableTearingLastWrite(random::nextInt);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Kills the process ({@code kill -9}): nothing is lost, but every file handle opened before is dead
      * ({@code IOException("process was killed")}).
      */
