@@ -31,6 +31,13 @@ final class CrashChildRunner {
      */
     static Result run(Path dir, int writers, Durability durability, long firstBatch, long killAfterMs,
                       boolean fromStart, List<String> extraJvmArgs) throws IOException, InterruptedException {
+        return run(dir, writers, durability, firstBatch, killAfterMs, fromStart, extraJvmArgs, () -> { });
+    }
+
+    /** As above; {@code whileRunning} runs once the child is ready (it holds the database), before the kill. */
+    static Result run(Path dir, int writers, Durability durability, long firstBatch, long killAfterMs,
+                      boolean fromStart, List<String> extraJvmArgs, Runnable whileRunning)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
         for (String flag : System.getProperty("redoubt.jvm.flags", "").split(" ")) {
@@ -69,7 +76,8 @@ final class CrashChildRunner {
         reader.start();
         try {
             if (!fromStart) {
-                ready.await(60, TimeUnit.SECONDS);
+                assertThat(ready.await(60, TimeUnit.SECONDS)).as("the child opened the database").isTrue();
+                whileRunning.run();
             }
             child.waitFor(killAfterMs, TimeUnit.MILLISECONDS);
         } finally {
