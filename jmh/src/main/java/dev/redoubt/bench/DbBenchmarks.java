@@ -9,10 +9,8 @@ import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
-import org.openjdk.jmh.runner.options.CommandLineOptionException;
 import org.openjdk.jmh.runner.options.CommandLineOptions;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
-import org.openjdk.jmh.runner.options.ProfilerConfig;
 
 /**
  * Runs the Db comparison, Redoubt and RocksDB side by side in one JMH run ({@link DbFillBenchmark},
@@ -34,34 +32,12 @@ public final class DbBenchmarks {
     }
 
     public static void main(String[] args) throws Exception {
-        CommandLineOptions cmd;
-        try {
-            cmd = new CommandLineOptions(args);
-        } catch (CommandLineOptionException e) {
-            System.err.println("Error parsing command line: " + e.getMessage());
-            System.exit(1);
+        CommandLineOptions cmd = BenchCommandLine.parse(args);
+        if (cmd == null) {
             return;
         }
-        if (cmd.shouldHelp() || cmd.shouldList() || cmd.shouldListWithParams() || cmd.shouldListProfilers()
-                || cmd.shouldListResultFormats()) {
-            org.openjdk.jmh.Main.main(args);
-            return;
-        }
-        String pomFlags = System.getProperty("redoubt.jvm.flags");
-        if (pomFlags != null) {
-            String drift = JvmFlags.driftFrom(pomFlags);
-            if (drift != null) {
-                System.err.println("WARNING: " + drift
-                        + "\n  The forks run with JvmFlags (BenchmarkDefaults' @Fork): update JvmFlags to match.");
-            }
-        }
-
-        ChainedOptionsBuilder options = new OptionsBuilder().parent(cmd);
-        if (cmd.getIncludes().isEmpty()) {
-            options.include(DEFAULT_INCLUDE);
-        }
-        boolean rssRequested = cmd.getProfilers().stream().map(ProfilerConfig::getKlass)
-                .anyMatch(k -> k.equals(RssProfiler.class.getName()));
+        ChainedOptionsBuilder options = BenchCommandLine.options(cmd, DEFAULT_INCLUDE);
+        boolean rssRequested = BenchCommandLine.profilerRequested(cmd, RssProfiler.class.getName());
         if (!rssRequested && Boolean.parseBoolean(System.getProperty("redoubt.bench.rss", "true"))) {
             options.addProfiler(RssProfiler.class);
         }
