@@ -649,6 +649,169 @@ final class LogWriter implements AutoCloseable {
         wakeWaiters();
     }
 
+    // ------------------------------------------------------------------------------------------ replica
+
+    /**
+     * A backup's append: writes records a primary wrote, byte for byte at the same LSNs, then fsyncs them and
+     * hands them to the applier, as a leader does for its own group. {@code chunk}'s remaining bytes are whole
+     * records in LSN order starting at this log's written end; a PADDING record is sent as its header only
+     * (its filler is preallocated zeros on both sides). Every record is checked (checksum, fields, LSN equal to
+     * its position, epoch never going back, segment geometry) before a byte is written, so a damaged or
+     * discontinuous chunk changes nothing. Returns the new end LSN.
+     */
+    long appendReplicated(ByteBuffer chunk) throws IOException {
+        synchronized (reserveLock) {
+            writeLock.lock();
+            try {
+                checkWritable();
+                if (!chunk.isDirect()) {
+                    throw new IllegalArgumentException("a replicated chunk must be a direct ByteBuffer");
+                }
+                if (ring.size() > 0 || recordsEnqueued != recordsWritten) {
+                    throw new StorageException(ErrorCode.INVALID_STATE,
+                            "a replica log received a primary's records while it has local appends in flight");
+                }
+            } catch (RuntimeException e) {
+                writeLock.unlock();
+                throw e;
+            }
+            try {
+                UnsafeBuffer records = new UnsafeBuffer(chunk);
+                ByteBuffer view = chunk.duplicate();
+                long lastEpoch = checkReplicated(records, view, chunk.position(), chunk.limit());
+                writeReplicated(records, view, chunk.position(), chunk.limit());
+                activeFile.force();
+                fsyncs++;
+                for (int at = chunk.position(); at < chunk.limit(); ) {
+                    boolean padding = WalRecordDescriptor.typeCode(records, at) == RecordType.PADDING.code();
+                    int length = applyRecord(records, at);
+                    recordsWritten++;
+                    recordsEnqueued++;
+                    at += padding ? WalRecordDescriptor.HEADER_LENGTH : length;
+                }
+                epoch = lastEpoch;
+                reserveLsn = position;
+                reserveSegmentEnd = activeEnd;
+                writtenLsn = position;
+                durableLsn = position;
+                return position;
+            } catch (IOException | RuntimeException e) {
+                if (!(e instanceof ReplicaChunkException)) {
+                    fail(e);
+                }
+                throw e;
+            } finally {
+                writeLock.unlock();
+            }
+        }
+    }
+
+    /** Validates a replicated chunk against this log's end and geometry; returns the epoch of its last record. */
+    private long checkReplicated(UnsafeBuffer b, ByteBuffer view, int from, int to) {
+        long expected = position;
+        long segmentEnd = activeEnd;
+        long lastEpoch = epoch;
+        CRC32C crc = leaderCrc;
+        for (int at = from; at < to; ) {
+            int remaining = to - at;
+            if (remaining < WalRecordDescriptor.HEADER_LENGTH) {
+                throw new ReplicaChunkException("a record header is cut short: " + remaining + " bytes at LSN " + expected);
+            }
+            long lsn = WalRecordDescriptor.lsn(b, at);
+            if (lsn == segmentEnd && segmentEnd - expected < WalRecordDescriptor.HEADER_LENGTH) {
+                expected = segmentEnd; // the previous segment ended with too little room for a padding header
+                segmentEnd += allocator.segmentBytes();
+            }
+            if (lsn != expected) {
+                throw new ReplicaChunkException("record of LSN " + lsn + " where LSN " + expected + " is next"
+                        + (lsn > expected ? " (a gap: the stream skipped bytes, or the primary's segment size differs"
+                        + " from this log's " + allocator.segmentBytes() + " bytes; both must use the same segment size)" : ""));
+            }
+            int stored = WalRecordDescriptor.storedLength(b, at);
+            byte typeCode = WalRecordDescriptor.typeCode(b, at);
+            RecordType type = RecordType.fromCode(typeCode);
+            if (type == null) {
+                throw new ReplicaChunkException("unknown record type " + typeCode + " at LSN " + lsn);
+            }
+            boolean padding = type == RecordType.PADDING;
+            long recordEnd = lsn + WalRecordDescriptor.HEADER_LENGTH + (long) stored;
+            int sent = padding ? WalRecordDescriptor.HEADER_LENGTH : WalRecordDescriptor.HEADER_LENGTH + stored;
+            if (stored < 0 || stored > WalRecordDescriptor.MAX_PAYLOAD_LIMIT || (!padding && sent > remaining)) {
+                throw new ReplicaChunkException("stored length " + stored + " at LSN " + lsn + " exceeds the "
+                        + remaining + " bytes left in the chunk");
+            }
+            int covered = WalRecordDescriptor.checksummedLength(typeCode, stored);
+            if (WalRecordDescriptor.checksum(b, at) != WalRecordDescriptor.computeChecksum(crc, view, at, covered)) {
+                throw new ReplicaChunkException("checksum mismatch in the record of LSN " + lsn);
+            }
+            String invalid = WalRecordDescriptor.invalidFields(b, at, type, stored, lsn);
+            if (invalid != null) {
+                throw new ReplicaChunkException(invalid + " in the record of LSN " + lsn);
+            }
+            if (padding ? recordEnd != segmentEnd : recordEnd > segmentEnd) {
+                throw new ReplicaChunkException("the record of LSN " + lsn + " ends at " + recordEnd + " but this "
+                        + "log's segment ends at " + segmentEnd + ": primary and backup must use the same segment size ("
+                        + allocator.segmentBytes() + " bytes here)");
+            }
+            long recordEpoch = WalRecordDescriptor.epoch(b, at);
+            if (recordEpoch < lastEpoch) {
+                throw new ReplicaChunkException("the record of LSN " + lsn + " has epoch " + recordEpoch
+                        + ", older than epoch " + lastEpoch + " this log already holds");
+            }
+            lastEpoch = recordEpoch;
+            expected = recordEnd;
+            at += sent;
+        }
+        return lastEpoch;
+    }
+
+    /** Writes a validated chunk: contiguous runs with one call each, rolling segments where the primary did. */
+    private void writeReplicated(UnsafeBuffer b, ByteBuffer view, int from, int to) throws IOException {
+        int runStart = from;
+        long runLsn = position;
+        for (int at = from; at < to; ) {
+            long lsn = WalRecordDescriptor.lsn(b, at);
+            if (lsn >= activeEnd) {
+                writeRun(view, runStart, at, runLsn);
+                roll(lsn);
+                runStart = at;
+                runLsn = lsn;
+            }
+            int stored = WalRecordDescriptor.storedLength(b, at);
+            if (WalRecordDescriptor.typeCode(b, at) == RecordType.PADDING.code()) {
+                at += WalRecordDescriptor.HEADER_LENGTH;
+                writeRun(view, runStart, at, runLsn);
+                position = lsn + WalRecordDescriptor.HEADER_LENGTH + stored;
+                runStart = at;
+                runLsn = position;
+            } else {
+                at += WalRecordDescriptor.HEADER_LENGTH + stored;
+                position = lsn + WalRecordDescriptor.HEADER_LENGTH + stored;
+            }
+        }
+        writeRun(view, runStart, to, runLsn);
+    }
+
+    private void writeRun(ByteBuffer view, int from, int to, long lsn) throws IOException {
+        if (to > from) {
+            view.clear();
+            view.position(from);
+            view.limit(to);
+            CrashPoints.hit(CrashPoints.WAL_BEFORE_WRITE);
+            activeFile.write(lsn - activeBase, view);
+            writes++;
+        }
+    }
+
+    /** A replicated chunk that does not continue this log; nothing was written and the log stays usable. */
+    static final class ReplicaChunkException extends StorageException {
+        private static final long serialVersionUID = 1L;
+
+        ReplicaChunkException(String message) {
+            super(ErrorCode.CORRUPTION, "rejected a replicated WAL chunk: " + message);
+        }
+    }
+
     // ------------------------------------------------------------------------------------------ flusher
 
     /** Called by the flusher thread every interval: writes and fsyncs whatever is pending. */

@@ -153,43 +153,13 @@ final class SegmentReader implements AutoCloseable {
             problem = "record of LSN " + lsn + " found at LSN " + (base + offset);
             return Check.STALE;
         }
-        String invalid = validateFields(at, type, stored, lsn);
+        String invalid = WalRecordDescriptor.invalidFields(buffer, at, type, stored, lsn);
         if (invalid != null) {
             return damaged(invalid);
         }
         recordIndex = at;
         storedLength = stored;
         return Check.VALID;
-    }
-
-    private String validateFields(int at, RecordType type, int stored, long lsn) {
-        int version = WalRecordDescriptor.version(buffer, at);
-        if (version != WalRecordDescriptor.FORMAT_VERSION) {
-            return "format version " + version + " (this build reads " + WalRecordDescriptor.FORMAT_VERSION + ")";
-        }
-        int flags = WalRecordDescriptor.flags(buffer, at);
-        if ((flags & ~WalRecordDescriptor.KNOWN_FLAGS) != 0 || WalRecordDescriptor.reserved(buffer, at) != 0) {
-            return "unknown flags " + flags;
-        }
-        int raw = WalRecordDescriptor.rawLength(buffer, at);
-        if (type != RecordType.PADDING) {
-            boolean compressed = (flags & WalRecordDescriptor.FLAG_LZ4) != 0;
-            boolean rawOk = compressed
-                    ? raw >= 0 && raw <= WalRecordDescriptor.MAX_PAYLOAD_LIMIT
-                            && (long) raw <= (long) stored * WalRecordDescriptor.MAX_COMPRESSION_RATIO
-                    : raw == stored;
-            if (!rawOk) {
-                return "raw length " + raw + " inconsistent with stored length " + stored;
-            }
-        }
-        long durable = WalRecordDescriptor.durableLsn(buffer, at);
-        if (durable < 0 || durable > lsn) {
-            return "durable LSN " + durable + " beyond the record's own LSN " + lsn;
-        }
-        if (WalRecordDescriptor.epoch(buffer, at) < 0) {
-            return "negative epoch";
-        }
-        return null;
     }
 
     private Check damaged(String why) {

@@ -221,6 +221,26 @@ public final class Wal implements AutoCloseable {
         }
     }
 
+    /**
+     * A backup's append: the remaining bytes of {@code chunk} (a direct buffer) are whole records a primary's
+     * {@link #newRawReader raw reader} returned, starting exactly at this log's {@link #writtenLsn()}. They are
+     * written byte for byte at the same LSNs (segments roll where the primary's did), fsynced, and handed to
+     * the applier, in that order, before this returns the new end LSN. Every record is checked first:
+     * checksum, header fields, LSN equal to its position (no gap, no overlap), epoch never going back, and the
+     * segment geometry (both sides must use the same segment size).
+     *
+     * @throws StorageException {@link ErrorCode#CORRUPTION} when the chunk does not continue this log (nothing
+     *                          is written and the log stays usable); {@link ErrorCode#FAILED} after a failed
+     *                          write or fsync
+     */
+    public long appendReplicated(ByteBuffer chunk) {
+        try {
+            return writer.appendReplicated(chunk);
+        } catch (IOException e) {
+            throw StorageException.fromIo("writing replicated WAL records", e);
+        }
+    }
+
     // ------------------------------------------------------------------------------------------ epochs
 
     /** The epoch stamped on records appended now. */
@@ -301,6 +321,14 @@ public final class Wal implements AutoCloseable {
     /** A reader from {@code fromLsn} that stops at the written end of this log as it moves. */
     public WalReader newReader(long fromLsn) {
         return WalReader.open(env, walDir, fromLsn, writer::writtenLsn);
+    }
+
+    /**
+     * A reader from {@code fromLsn} that also returns PADDING records and exposes each record's stored bytes
+     * ({@link WalReader#recordBuffer()}): what a primary ships to a backup. Stops at the written end.
+     */
+    public WalReader newRawReader(long fromLsn) {
+        return WalReader.open(env, walDir, fromLsn, writer::writtenLsn, true);
     }
 
     /** What opening the log found and dropped. */

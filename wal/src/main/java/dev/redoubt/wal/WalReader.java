@@ -43,6 +43,7 @@ public final class WalReader implements AutoCloseable {
     private final StorageEnv env;
     private final Path walDir;
     private final LongSupplier limitLsn;
+    private final boolean includePadding;
     private SegmentReader segment;
     private long position;
     private Status status = Status.END;
@@ -55,14 +56,17 @@ public final class WalReader implements AutoCloseable {
     private int payloadLength;
     private int payloadIndex;
     private DirectBuffer payload;
+    private int recordIndex;
+    private int recordLength;
     private ByteBuffer inflated = ByteBuffer.allocateDirect(0);
     private final UnsafeBuffer inflatedView = new UnsafeBuffer(0, 0);
 
-    private WalReader(StorageEnv env, Path walDir, long fromLsn, LongSupplier limitLsn) {
+    private WalReader(StorageEnv env, Path walDir, long fromLsn, LongSupplier limitLsn, boolean includePadding) {
         this.env = env;
         this.walDir = walDir;
         this.position = fromLsn;
         this.limitLsn = limitLsn;
+        this.includePadding = includePadding;
     }
 
     /** A reader of the log in {@code walDir} (a database's {@code wal/} directory), starting at {@code fromLsn}. */
@@ -71,7 +75,15 @@ public final class WalReader implements AutoCloseable {
     }
 
     static WalReader open(StorageEnv env, Path walDir, long fromLsn, LongSupplier limitLsn) {
-        WalReader reader = new WalReader(env, walDir, fromLsn, limitLsn);
+        return open(env, walDir, fromLsn, limitLsn, false);
+    }
+
+    /**
+     * A reader that also returns PADDING records, for shipping the log byte for byte (replication): see
+     * {@link #recordBuffer()}.
+     */
+    static WalReader open(StorageEnv env, Path walDir, long fromLsn, LongSupplier limitLsn, boolean includePadding) {
+        WalReader reader = new WalReader(env, walDir, fromLsn, limitLsn, includePadding);
         try {
             reader.seek(fromLsn);
         } catch (IOException e) {
@@ -125,10 +137,17 @@ public final class WalReader implements AutoCloseable {
                     int at = segment.recordIndex();
                     int stored = segment.storedLength();
                     byte code = WalRecordDescriptor.typeCode(segment.buffer(), at);
+                    recordIndex = at;
                     if (code == RecordType.PADDING.code()) {
                         position += WalRecordDescriptor.HEADER_LENGTH + stored;
-                        continue;
+                        if (!includePadding) {
+                            continue;
+                        }
+                        loadPadding(at);
+                        status = Status.RECORD;
+                        return true;
                     }
+                    recordLength = WalRecordDescriptor.HEADER_LENGTH + stored;
                     if (!load(at, stored)) {
                         return false;
                     }
@@ -166,6 +185,18 @@ public final class WalReader implements AutoCloseable {
         segment = new SegmentReader(env, next, nextBase);
         position = nextBase;
         return true;
+    }
+
+    private void loadPadding(int at) {
+        DirectBuffer b = segment.buffer();
+        type = RecordType.PADDING;
+        lsn = WalRecordDescriptor.lsn(b, at);
+        epoch = WalRecordDescriptor.epoch(b, at);
+        durableLsn = WalRecordDescriptor.durableLsn(b, at);
+        payload = b;
+        payloadIndex = at + WalRecordDescriptor.HEADER_LENGTH;
+        payloadLength = 0;
+        recordLength = WalRecordDescriptor.HEADER_LENGTH;
     }
 
     private boolean load(int at, int stored) {
@@ -260,6 +291,24 @@ public final class WalReader implements AutoCloseable {
 
     public int payloadLength() {
         return payloadLength;
+    }
+
+    /**
+     * The record as stored (header and stored, possibly compressed, payload): bytes
+     * {@code [recordIndex(), recordIndex() + recordLength())} of this buffer, valid until the next call. A
+     * PADDING record (returned only by a reader that includes padding) is its 40-byte header alone; its
+     * filler, up to {@link #nextLsn()}, is not part of it.
+     */
+    public DirectBuffer recordBuffer() {
+        return segment.buffer();
+    }
+
+    public int recordIndex() {
+        return recordIndex;
+    }
+
+    public int recordLength() {
+        return recordLength;
     }
 
     /** A copy of the payload (allocates; for tools and tests). */

@@ -133,6 +133,40 @@ public final class WalRecordDescriptor {
         return b.getLong(at + DURABLE_LSN_OFFSET, ORDER);
     }
 
+    /**
+     * Checks the header fields of a record whose checksum already matched: format version, flags, raw length
+     * against stored length, durable LSN no later than the record, a non-negative epoch. Returns what is wrong,
+     * or null when the fields are consistent.
+     */
+    public static String invalidFields(DirectBuffer b, int at, RecordType type, int stored, long lsn) {
+        int version = version(b, at);
+        if (version != FORMAT_VERSION) {
+            return "format version " + version + " (this build reads " + FORMAT_VERSION + ")";
+        }
+        int flags = flags(b, at);
+        if ((flags & ~KNOWN_FLAGS) != 0 || reserved(b, at) != 0) {
+            return "unknown flags " + flags;
+        }
+        int raw = rawLength(b, at);
+        if (type != RecordType.PADDING) {
+            boolean compressed = (flags & FLAG_LZ4) != 0;
+            boolean rawOk = compressed
+                    ? raw >= 0 && raw <= MAX_PAYLOAD_LIMIT && (long) raw <= (long) stored * MAX_COMPRESSION_RATIO
+                    : raw == stored;
+            if (!rawOk) {
+                return "raw length " + raw + " inconsistent with stored length " + stored;
+            }
+        }
+        long durable = durableLsn(b, at);
+        if (durable < 0 || durable > lsn) {
+            return "durable LSN " + durable + " beyond the record's own LSN " + lsn;
+        }
+        if (epoch(b, at) < 0) {
+            return "negative epoch";
+        }
+        return null;
+    }
+
     /** Writes every header field except the checksum. */
     public static void writeHeader(MutableDirectBuffer b, int at, RecordType type, int flags, int storedLength,
                                    int rawLength, long lsn, long epoch, long durableLsn) {
