@@ -143,6 +143,14 @@ public final class Db implements AutoCloseable {
         return options.durability() == Durability.SYNC ? WriteOptions.SYNC : WriteOptions.ASYNC;
     }
 
+    /** The hooks the replication module uses (LSNs, raw log, replica appends, epochs); not for applications. */
+    public ReplicationPort replication() {
+        if (options.readOnly()) {
+            throw new StorageException(ErrorCode.INVALID_STATE, "a database opened read-only cannot replicate");
+        }
+        return new ReplicationPort(engine);
+    }
+
     /** Applies the batch atomically: after a crash, all of it or none of it. */
     public void write(WriteBatch batch) {
         write(batch, defaultWriteOptions());

@@ -15,7 +15,8 @@ final class DbCheckpoint {
     private DbCheckpoint() {
     }
 
-    static void write(StorageEnv env, Path source, Path target, Version version, long checkpointLsn, long epoch)
+    /** Returns the copy's checkpoint LSN. */
+    static long write(StorageEnv env, Path source, Path target, Version version, long checkpointLsn, long epoch)
             throws IOException {
         if (env.exists(target.resolve(DbFiles.CURRENT)) || !env.list(target).isEmpty()) {
             throw new StorageException(ErrorCode.INVALID_STATE, "checkpoint target " + target
@@ -41,5 +42,6 @@ final class DbCheckpoint {
         }
         env.syncDirectory(target);
         VersionSet.switchCurrent(env, target, name);
+        return snapshot.checkpointLsn;
     }
 }

@@ -69,6 +69,8 @@ final class DbEngine implements AutoCloseable {
     final AtomicLong compactionBytesIn = new AtomicLong();
     final AtomicLong compactionBytesOut = new AtomicLong();
     private volatile Throwable backgroundError;
+    private volatile StorageException writeRefusal;
+    private volatile java.util.function.LongSupplier retentionFloor = () -> Long.MAX_VALUE;
     private volatile boolean closing;
     private BackgroundWork background;
     private DbRecoveryReport recoveryReport;
@@ -226,11 +228,40 @@ final class DbEngine implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------ writes
 
-    void write(WriteBatch batch, Durability durability) {
+    /** Appends the batch to the log (which applies it before acknowledging); returns its LSN. */
+    long write(WriteBatch batch, Durability durability) {
         checkWritable();
+        StorageException refusal = writeRefusal;
+        if (refusal != null) {
+            throw new StorageException(refusal.code(), refusal.getMessage());
+        }
         UnsafeBuffer view = batchView.get();
         view.wrap(batch.array(), 0, batch.encodedBytes());
-        wal.append(RecordType.WRITE_BATCH, view, 0, batch.encodedBytes(), durability);
+        return wal.append(RecordType.WRITE_BATCH, view, 0, batch.encodedBytes(), durability);
+    }
+
+    /** Makes every later local write fail with this error (a backup, a fenced primary); null accepts them again. */
+    void refuseWrites(StorageException refusal) {
+        writeRefusal = refusal;
+    }
+
+    /** A backup's append of a primary's records (see {@link Wal#appendReplicated}); they are applied as redo. */
+    long appendReplicated(java.nio.ByteBuffer chunk) {
+        checkWritable();
+        return wal.appendReplicated(chunk);
+    }
+
+    Wal wal() {
+        return wal;
+    }
+
+    int walSegmentBytes() {
+        return options.walOptions().segmentBytes();
+    }
+
+    /** WAL segments below this LSN may be deleted after a flush (replication retains what backups need). */
+    void retainWalFrom(java.util.function.LongSupplier floor) {
+        retentionFloor = floor;
     }
 
     private void checkWritable() {
@@ -486,6 +517,11 @@ final class DbEngine implements AutoCloseable {
 
     void flush() {
         checkWritable();
+        StorageException refusal = writeRefusal;
+        if (refusal != null) {
+            // A flush logs a CHECKPOINT marker: a backup's log must hold only its primary's records.
+            throw new StorageException(refusal.code(), refusal.getMessage());
+        }
         // The marker goes through the log, so the switch happens at a record boundary in LSN order.
         wal.append(RecordType.CHECKPOINT, new byte[0], Durability.SYNC);
         stateLock.lock();
@@ -509,15 +545,27 @@ final class DbEngine implements AutoCloseable {
         checkWritable();
     }
 
-    void checkpoint(Path target) {
+    /** Writes an openable copy to {@code target}; returns its checkpoint LSN (every change below it is in it). */
+    long checkpoint(Path target) {
         flush();
-        SuperVersion sv = acquire();
-        try {
-            DbCheckpoint.write(env, dir, target, sv.version, versions.checkpointLsn(), versions.epoch());
-        } catch (IOException e) {
-            throw StorageException.fromIo("writing a checkpoint to " + target, e);
-        } finally {
-            release(sv);
+        while (true) {
+            SuperVersion sv = acquire();
+            try {
+                long checkpointLsn;
+                // The version and its checkpoint LSN must be one pair: a flush finishing in between would make
+                // the LSN claim changes the copied tables lack.
+                synchronized (versions) {
+                    if (versions.current() != sv.version) {
+                        continue;
+                    }
+                    checkpointLsn = versions.checkpointLsn();
+                }
+                return DbCheckpoint.write(env, dir, target, sv.version, checkpointLsn, versions.epoch());
+            } catch (IOException e) {
+                throw StorageException.fromIo("writing a checkpoint to " + target, e);
+            } finally {
+                release(sv);
+            }
         }
     }
 
@@ -540,7 +588,7 @@ final class DbEngine implements AutoCloseable {
      */
     void flushCompleted(ImmutableMemtable done) {
         CrashPoints.hit(CrashPoints.FLUSH_BEFORE_WAL_TRUNCATE);
-        wal.truncateBefore(done.checkpointLsn());
+        wal.truncateBefore(Math.min(done.checkpointLsn(), retentionFloor.getAsLong()));
         stateLock.lock();
         try {
             immutables.remove(0);

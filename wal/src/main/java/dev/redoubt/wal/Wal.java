@@ -331,6 +331,25 @@ public final class Wal implements AutoCloseable {
         return WalReader.open(env, walDir, fromLsn, writer::writtenLsn, true);
     }
 
+    /**
+     * The segment file holding {@code lsn}: the one with the largest base LSN at or below it (a position at a
+     * segment's end belongs to that segment until the next one exists). Null if no segment starts at or below
+     * {@code lsn}.
+     */
+    public Path segmentContaining(long lsn) {
+        try {
+            Path found = null;
+            for (Path p : WalSegments.list(env, walDir)) {
+                if (SegmentFiles.parseSegmentBase(p) <= lsn) {
+                    found = p;
+                }
+            }
+            return found;
+        } catch (IOException e) {
+            throw StorageException.fromIo("listing WAL segments in " + walDir, e);
+        }
+    }
+
     /** What opening the log found and dropped. */
     public RecoveryReport recoveryReport() {
         return recoveryReport;

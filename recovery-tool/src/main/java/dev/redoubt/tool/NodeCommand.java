@@ -1,0 +1,168 @@
+package dev.redoubt.tool;
+
+import dev.redoubt.engine.DbOptions;
+import dev.redoubt.replication.CommitLevel;
+import dev.redoubt.replication.Node;
+import dev.redoubt.replication.NodeClient;
+import dev.redoubt.replication.NodeConfig;
+import dev.redoubt.replication.PeerSecret;
+import dev.redoubt.wal.WalOptions;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code redoubt node ...}: run and operate a node of a primary-backup pair. */
+@Command(name = "node", mixinStandardHelpOptions = true,
+        description = "Run a replicated node (primary or backup), show its status, promote a backup.",
+        subcommands = {NodeCommand.Start.class, NodeCommand.Status.class, NodeCommand.Promote.class})
+final class NodeCommand {
+    private NodeCommand() {
+    }
+
+    /** HOST:PORT (IPv6 as [::1]:PORT); a usage error otherwise. */
+    static InetSocketAddress address(String text, String option) {
+        int colon = text.lastIndexOf(':');
+        if (colon <= 0 || colon == text.length() - 1) {
+            throw CliException.usage(option + " must be HOST:PORT, got '" + text + "'");
+        }
+        String host = text.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        try {
+            int port = Integer.parseInt(text.substring(colon + 1));
+            if (port < 0 || port > 65535) {
+                throw CliException.usage(option + ": port " + port + " is outside 0..65535");
+            }
+            return new InetSocketAddress(host, port);
+        } catch (NumberFormatException e) {
+            throw CliException.usage(option + " must be HOST:PORT, got '" + text + "'");
+        }
+    }
+
+    static PeerSecret secret(Path file) {
+        return PeerSecret.fromFile(DataDir.requireFile(file));
+    }
+
+    @Command(name = "start", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Run a node in the foreground until it is stopped (SIGTERM or Ctrl-C closes it cleanly).",
+                "A backup streams the primary's WAL from its own end (a checkpoint first if it is too far behind),",
+                "applies it, and serves reads; a primary accepts writes at the commit level."})
+    static final class Start extends ToolCommand {
+        @Option(names = "--dir", required = true, paramLabel = "DIR", description = "Data directory (created if missing or empty).")
+        Path dir;
+
+        @Option(names = "--role", required = true, paramLabel = "ROLE", description = "primary or backup.")
+        Node.Role role;
+
+        @Option(names = "--listen", required = true, paramLabel = "HOST:PORT",
+                description = "Where to accept backups and clients. Use a loopback address unless peers on other hosts"
+                        + " must connect.")
+        String listen;
+
+        @Option(names = "--primary", paramLabel = "HOST:PORT", description = "The primary to stream from (a backup only).")
+        String primary;
+
+        @Option(names = "--secret-file", required = true, paramLabel = "FILE",
+                description = "The shared secret (at least 16 bytes; the same file on every node). Never on the command line.")
+        Path secretFile;
+
+        @Option(names = "--commit", paramLabel = "LEVEL", defaultValue = "LOCAL",
+                description = "Default commit level of writes: LOCAL, REMOTE_DURABLE or REMOTE_APPLY (default: ${DEFAULT-VALUE}).")
+        CommitLevel commit;
+
+        @Option(names = "--remote-timeout-ms", paramLabel = "MS", defaultValue = "2000",
+                description = "How long a remote commit level waits for the backup before the write fails (default: ${DEFAULT-VALUE}).")
+        long remoteTimeoutMillis;
+
+        @Option(names = "--segment-bytes", paramLabel = "BYTES", defaultValue = "" + WalOptions.DEFAULT_SEGMENT_BYTES,
+                description = "WAL segment size; a backup must use its primary's (default: ${DEFAULT-VALUE}).")
+        int segmentBytes;
+
+        @Option(names = "--name", paramLabel = "NAME", description = "This node's name in the primary's status (default: the listen address).")
+        String name;
+
+        @Override
+        int run() throws InterruptedException {
+            if (role == Node.Role.FENCED) {
+                throw CliException.usage("--role must be primary or backup");
+            }
+            if ((role == Node.Role.BACKUP) != (primary != null)) {
+                throw CliException.usage(role == Node.Role.BACKUP ? "a backup needs --primary HOST:PORT"
+                        : "--primary is for a backup only");
+            }
+            InetSocketAddress listenAt = address(listen, "--listen");
+            NodeConfig base = NodeConfig.of(dir, role, listenAt, primary == null ? null : address(primary, "--primary"),
+                    secret(secretFile));
+            NodeConfig config = new NodeConfig(dir, role, listenAt, base.primary(), base.secret(),
+                    name != null ? name : listen, commit, remoteTimeoutMillis, base.maxRetainedWalBytes(),
+                    DbOptions.defaults().walSegmentBytes(segmentBytes));
+            Node node = Node.start(config);
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                node.close();
+                stopped.countDown();
+            }, "redoubt-node-shutdown"));
+            out().println("node " + config.name() + " serving as " + node.role() + " at epoch " + node.epoch() + " on "
+                    + hostPort(node.listenAddress()));
+            out().flush();
+            stopped.await();
+            return ExitCodes.OK;
+        }
+    }
+
+    static String hostPort(InetSocketAddress a) {
+        return a.getHostString() + ":" + a.getPort();
+    }
+
+    /** Options shared by the commands that talk to a running node. */
+    abstract static class Remote extends ToolCommand {
+        @Option(names = "--node", required = true, paramLabel = "HOST:PORT", description = "The node's listen address.")
+        String node;
+
+        @Option(names = "--secret-file", required = true, paramLabel = "FILE", description = "The shared secret file.")
+        Path secretFile;
+
+        @Option(names = "--timeout-ms", paramLabel = "MS", defaultValue = "5000", description = "Connect and response timeout (default: ${DEFAULT-VALUE}).")
+        int timeoutMillis;
+
+        NodeClient connect() throws IOException {
+            return NodeClient.connect(address(node, "--node"), secret(secretFile), timeoutMillis);
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Show a node's role, epoch, log positions, and per backup (or for its primary) the",
+                "acknowledged LSNs and lag in bytes and milliseconds."})
+    static final class Status extends Remote {
+        @Option(names = "--json", description = "One JSON document (field names are stable; see the README).")
+        boolean json;
+
+        @Override
+        int run() throws IOException {
+            jsonOutput(json);
+            String status;
+            try (NodeClient c = connect()) {
+                status = c.statusJson();
+            }
+            out().println(status);
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "promote", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Make a backup the primary: epoch + 1, logged at the end of what it received. It then",
+                "tells its former primary to stop accepting writes (fencing)."})
+    static final class Promote extends Remote {
+        @Override
+        int run() throws IOException {
+            try (NodeClient c = connect()) {
+                out().println(c.promote());
+            }
+            return ExitCodes.OK;
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package dev.redoubt.replication;
+
+import dev.redoubt.common.ErrorCode;
+import dev.redoubt.common.StorageException;
+import dev.redoubt.engine.ReplicationPort;
+import dev.redoubt.wal.WalReader;
+import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A primary's side of one backup connection (PostgreSQL's walsender), after the handshake: reads the
+ * backup's STREAM_FROM, checks that its log is a prefix of this node's history, then streams every durable
+ * record from there as WAL_CHUNK frames (records exactly as stored, padding as its header) while a second
+ * thread reads the backup's ACKs. Only durable bytes are shipped, so a backup never holds a record its
+ * primary could lose in a power cut.
+ */
+final class WalSender {
+    private static final Logger LOG = LoggerFactory.getLogger(WalSender.class);
+    /** Records are packed up to this many bytes per frame (a larger record travels alone). */
+    static final int CHUNK_BYTES = 1024 * 1024;
+    static final long HEARTBEAT_MILLIS = 500;
+
+    private final Node node;
+    private final FrameChannel channel;
+    private final ReplicationPort port;
+
+    WalSender(Node node, FrameChannel channel) {
+        this.node = node;
+        this.channel = channel;
+        this.port = node.port();
+    }
+
+    void run() throws IOException, InterruptedException {
+        Frame request = channel.receive().expect(FrameType.STREAM_FROM);
+        long backupEpoch = request.lsn();
+        long from = request.lsn();
+        String name = request.str();
+        request.end();
+        FrameBuilder f = new FrameBuilder();
+        long epoch = node.epoch();
+        if (backupEpoch > epoch) {
+            node.fence(backupEpoch, "backup " + name + " at " + channel.peer() + " is at epoch " + backupEpoch);
+            refuse(f, ErrorCode.FENCED, "this node's epoch " + epoch + " is older than yours (" + backupEpoch + ")");
+            return;
+        }
+        long fork = Math.min(node.history().endOf(backupEpoch), port.durableLsn());
+        if (!node.history().contains(backupEpoch) || from > fork) {
+            channel.send(f.start(FrameType.DIVERGED).u64(epoch).u64(node.history().contains(backupEpoch) ? fork : 0));
+            LOG.warn("backup {} at {} diverged: its log ends at LSN {} in epoch {}, past the fork at LSN {}; it must rejoin",
+                    name, channel.peer(), from, backupEpoch, fork);
+            return;
+        }
+        if (from < port.startLsn()) {
+            LOG.info("backup {} at {} needs LSN {} but the WAL starts at LSN {}: sending a checkpoint", name,
+                    channel.peer(), from, port.startLsn());
+            // Registered first, at the current checkpoint, so a flush meanwhile keeps the WAL the copy will need.
+            BackupProgress.Backup backup = node.progress().connect(name, channel.peer(), port.checkpointLsn());
+            try {
+                long lsn = new CheckpointSender(node, channel).send(name);
+                node.progress().acknowledge(backup, lsn, lsn, lsn, port.durableLsn());
+            } finally {
+                node.progress().disconnect(backup);
+            }
+            return;
+        }
+        sendHistory(f);
+        BackupProgress.Backup backup = node.progress().connect(name, channel.peer(), from);
+        LOG.info("backup {} at {} streams from LSN {} (epoch {})", name, channel.peer(), from, backupEpoch);
+        Thread acks = new Thread(() -> readAcks(backup), "redoubt-acks-" + name);
+        acks.setDaemon(true);
+        acks.start();
+        try {
+            stream(f, from);
+        } finally {
+            node.progress().disconnect(backup);
+            channel.close();
+            acks.join(1000);
+        }
+    }
+
+    private void refuse(FrameBuilder f, ErrorCode code, String why) throws IOException {
+        LOG.warn("refused a backup at {}: {}", channel.peer(), why);
+        channel.send(f.start(FrameType.ERROR).u16(code.ordinal()).str(why));
+    }
+
+    private void sendHistory(FrameBuilder f) throws IOException {
+        var entries = node.history().entries();
+        f.start(FrameType.HISTORY).u16(entries.size());
+        for (EpochHistory.Entry e : entries) {
+            f.u64(e.epoch()).u64(e.startLsn());
+        }
+        channel.send(f);
+    }
+
+    private void stream(FrameBuilder f, long from) throws IOException, InterruptedException {
+        long position = from;
+        long lastSend = System.currentTimeMillis();
+        while (!channel.isClosed() && node.isPrimary()) {
+            long durable = port.durableLsn();
+            long end = position < durable ? packChunk(f, position, durable) : position;
+            if (end > position) {
+                channel.send(f);
+                position = end;
+                lastSend = System.currentTimeMillis();
+                continue;
+            }
+            if (System.currentTimeMillis() - lastSend >= HEARTBEAT_MILLIS) {
+                channel.send(f.start(FrameType.HEARTBEAT).u64(node.epoch()).u64(durable).u64(System.currentTimeMillis()));
+                lastSend = System.currentTimeMillis();
+            }
+            node.signal().await(2);
+        }
+    }
+
+    /** Fills {@code f} with a WAL_CHUNK of whole durable records from {@code from}; returns its end LSN. */
+    private long packChunk(FrameBuilder f, long from, long durable) {
+        f.start(FrameType.WAL_CHUNK).u64(node.epoch()).u64(from);
+        int endAt = f.position();
+        f.u64(from);
+        int lengthAt = f.position();
+        f.u32(0);
+        int bytes = 0;
+        long end = from;
+        try (WalReader reader = port.newRawReader(from)) {
+            while (reader.next()) {
+                if (reader.nextLsn() > durable || (bytes > 0 && bytes + reader.recordLength() > CHUNK_BYTES)) {
+                    break;
+                }
+                java.nio.ByteBuffer dst = f.ensure(reader.recordLength());
+                reader.recordBuffer().getBytes(reader.recordIndex(), dst, dst.position(), reader.recordLength());
+                dst.position(dst.position() + reader.recordLength());
+                bytes += reader.recordLength();
+                end = reader.nextLsn();
+            }
+            if (reader.status() == WalReader.Status.CORRUPT) {
+                throw new StorageException(ErrorCode.CORRUPTION, "the primary's own WAL is damaged: " + reader.problem());
+            }
+        }
+        f.putU32At(lengthAt, bytes);
+        f.putU64At(endAt, end);
+        return end;
+    }
+
+    private void readAcks(BackupProgress.Backup backup) {
+        try {
+            while (true) {
+                Frame ack = channel.receive().expect(FrameType.ACK);
+                long epoch = ack.lsn();
+                long received = ack.lsn();
+                long durable = ack.lsn();
+                long applied = ack.lsn();
+                ack.end();
+                if (epoch > node.epoch()) {
+                    node.fence(epoch, "backup " + backup.name + " acknowledged at epoch " + epoch);
+                    break;
+                }
+                node.progress().acknowledge(backup, received, durable, applied, port.durableLsn());
+            }
+        } catch (IOException e) {
+            if (!channel.isClosed()) {
+                LOG.info("backup {} at {} disconnected: {}", backup.name, channel.peer(), e.getMessage());
+            }
+        } finally {
+            channel.close();
+        }
+    }
+}
