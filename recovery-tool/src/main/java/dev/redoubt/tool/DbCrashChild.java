@@ -1,5 +1,7 @@
 package dev.redoubt.tool;
 
+import dev.redoubt.common.FileStorageEnv;
+import dev.redoubt.common.StorageEnv;
 import dev.redoubt.engine.Db;
 import dev.redoubt.engine.DbOptions;
 import dev.redoubt.engine.DbStats;
@@ -16,7 +18,10 @@ import java.nio.file.Path;
  * The child JVM of {@code redoubt crash-test}: opens the database in {@code args[0]} with tiny memtables and
  * levels (so that flushes, compactions and manifest switches run all the time) and writes batches from
  * {@code args[1]} threads with durability {@code args[2]}, writer {@code w}'s batches numbered from
- * {@code args[3]} up, until it is killed. Over its stdout (the pipe to the parent) it reports:
+ * {@code args[3]} up, until it is killed. With {@code args[4]} = {@code power-loss} the database runs on a
+ * {@link PowerLossStorageEnv}, so that the kill also loses every byte not yet fsynced (the file data a power cut
+ * would lose); otherwise ({@code kill}, or absent) on the real file layer. Over its stdout (the pipe to the
+ * parent) it reports:
  * <pre>
  * READY                      the database is open (recovered)
  * ACK &lt;writer&gt; &lt;batch&gt;        the batch was acknowledged by Db.write (each writer's in increasing order)
@@ -27,6 +32,10 @@ import java.nio.file.Path;
  */
 public final class DbCrashChild {
     private static final long STATS_INTERVAL_MS = 20;
+    /** {@code args[4]} that runs the database on a {@link PowerLossStorageEnv}. */
+    static final String POWER_LOSS = "power-loss";
+    /** {@code args[4]} that runs it on the real file layer (a kill loses nothing the OS has). */
+    static final String KILL = "kill";
 
     private DbCrashChild() {
     }
@@ -46,6 +55,13 @@ public final class DbCrashChild {
         return String.format("w%d/%012d/", writer, batch).getBytes(StandardCharsets.UTF_8);
     }
 
+    /** The batch number in a {@link #key}. */
+    static long batchOf(byte[] key) {
+        String k = new String(key, StandardCharsets.UTF_8);
+        int slash = k.indexOf('/');
+        return Long.parseLong(k.substring(slash + 1, k.indexOf('/', slash + 1)));
+    }
+
     static byte[] lastKey(int writer) {
         return ("w" + writer + "/last").getBytes(StandardCharsets.UTF_8);
     }
@@ -60,8 +76,10 @@ public final class DbCrashChild {
         int writers = Integer.parseInt(args[1]);
         Durability durability = Durability.valueOf(args[2]);
         long first = Long.parseLong(args[3]);
+        boolean powerLoss = args.length > 4 && args[4].equals(POWER_LOSS);
         PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
-        Db db = Db.open(dir, options());
+        StorageEnv env = powerLoss ? new PowerLossStorageEnv() : FileStorageEnv.INSTANCE;
+        Db db = Db.open(env, dir, options());
         synchronized (out) {
             out.println("READY");
             out.flush();

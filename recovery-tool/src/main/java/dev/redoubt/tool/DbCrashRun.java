@@ -20,10 +20,21 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Crash cycles against the Db: start a {@link DbCrashChild} JVM on the directory, let it write batches, SIGKILL
- * it at the chosen moment, reopen (recover) the database here and check it: every acknowledged batch is present
- * with its exact values, every writer's last-batch marker is at least its last acknowledged batch, and no batch
- * is partial (both halves or neither). The same directory goes through every cycle; each cycle's writers use new
- * batch numbers, so a cycle's keys form one range per writer.
+ * it at the chosen moment, reopen (recover) the database here and check it. The same directory goes through every
+ * cycle; each cycle's writers use new batch numbers, so a cycle's keys form one range per writer.
+ *
+ * <p>What must hold after each kill, per writer (whose batches are written one after the other, each only once
+ * the one before was acknowledged):
+ * <ul>
+ *   <li>every acknowledged batch is present with its exact values; with power loss ({@link PowerLossStorageEnv}
+ *       in the child) only every {@code SYNC}-acknowledged one: an {@code ASYNC} batch may be lost if it was never
+ *       fsynced (counted as {@code unsyncedLost}, allowed);</li>
+ *   <li>the batches present form a gap-free run from the cycle's first batch, and go at most one past the last
+ *       acknowledged (the one in flight, written but not yet reported): anything else is a hole;</li>
+ *   <li>no batch is partial (both halves or neither, with equal values), and the writer's last-batch marker names
+ *       the highest batch present (its batches are atomic and ordered).</li>
+ * </ul>
+ * What survived a cycle must survive every later one: {@link #verifyAll} checks it again at the end.
  *
  * <p>Not thread-safe: one cycle at a time.
  */
@@ -35,7 +46,15 @@ final class DbCrashRun {
     /** What one cycle saw. */
     record Cycle(int number, Durability durability, long killAfterMs, long acknowledged, long verified, long lost,
                  long partial, long flushes, long compactions, double recoveryMs, long recordsReplayed,
-                 long tornBytes) {
+                 long tornBytes, long survived, long unsyncedLost, long holes) {
+    }
+
+    /**
+     * One writer's batches of one cycle found after recovery: {@code runLast}, the end of the gap-free run from
+     * the cycle's first batch ({@code first - 1} if that is missing); {@code highest} present ({@code first - 1}
+     * if none); how many were found; how many of those are holes (past a gap, or past the batch in flight).
+     */
+    private record Survivors(long runLast, long highest, long found, long holes) {
     }
 
     /** Acknowledged batches of one writer in one cycle: {@code [first, last]}, empty when last &lt; first. */
@@ -47,12 +66,16 @@ final class DbCrashRun {
 
     private final Path dir;
     private final int writers;
-    private final List<Acked> acknowledged = new ArrayList<>();
+    private final boolean powerLoss;
+    /** The batches every later check must find: acknowledged ones, less what a power cut was allowed to take. */
+    private final List<Acked> mustSurvive = new ArrayList<>();
     private int cycles;
 
-    DbCrashRun(Path dir, int writers) {
+    /** Cycles on {@code dir} with {@code writers} threads; {@code powerLoss}: the child runs on a {@link PowerLossStorageEnv}. */
+    DbCrashRun(Path dir, int writers, boolean powerLoss) {
         this.dir = dir;
         this.writers = writers;
+        this.powerLoss = powerLoss;
     }
 
     Cycle run(int number, Durability durability, long killAfterMs) throws IOException, InterruptedException {
@@ -73,7 +96,10 @@ final class DbCrashRun {
                 }
                 Thread.sleep(killAfterMs);
             } finally {
-                child.destroyForcibly(); // SIGKILL on Linux: no shutdown hook, no close, no flush
+                // SIGKILL on Linux: no shutdown hook, no close, no flush. Through the ProcessHandle, not
+                // Process.destroyForcibly(), which also closes our end of the child's stdout and so could drop the
+                // ACK lines still in the pipe: the pump reads the pipe to its end, every acknowledgement included.
+                child.toHandle().destroyForcibly();
                 child.waitFor();
                 pump.join();
             }
@@ -86,20 +112,27 @@ final class DbCrashRun {
                 cycleAcks.add(new Acked(w, first, lastAcked[w]));
             }
         }
-        acknowledged.addAll(cycleAcks);
+        boolean lossAllowed = powerLoss && durability == Durability.ASYNC;
         long started = System.nanoTime();
         try (Db db = Db.open(dir, DbCrashChild.options())) {
             double recoveryMs = (System.nanoTime() - started) / 1e6;
             long acked = 0;
             long verified = 0;
+            long lost = 0;
+            long unsyncedLost = 0;
             long partial = 0;
+            long survived = 0;
+            long holes = 0;
             for (Acked a : cycleAcks) {
-                acked += a.count();
-                verified += verify(db, a);
-                partial += partialBatches(db, a.writer(), first, first + BATCHES_PER_CYCLE);
-                if (a.count() > 0 && !lastMarkerHolds(db, a)) {
-                    partial++;
-                }
+                WriterCheck c = check(db, a.writer(), first, a.last(), lossAllowed);
+                acked += c.acknowledged();
+                verified += c.verified();
+                lost += c.lost();
+                unsyncedLost += c.unsyncedLost();
+                partial += c.partial();
+                survived += c.survived();
+                holes += c.holes();
+                mustSurvive.add(new Acked(a.writer(), first, c.mustSurviveLast()));
             }
             DbRecoveryReport r = db.recoveryReport();
             long flushes;
@@ -108,26 +141,57 @@ final class DbCrashRun {
                 flushes = background[0];
                 compactions = background[1];
             }
-            return new Cycle(number, durability, killAfterMs, acked, verified, acked - verified, partial, flushes,
-                    compactions, recoveryMs, r.recordsReplayed(), r.wal().bytesDropped());
+            return new Cycle(number, durability, killAfterMs, acked, verified, lost, partial, flushes,
+                    compactions, recoveryMs, r.recordsReplayed(), r.wal().bytesDropped(), survived, unsyncedLost, holes);
         }
     }
 
-    /** Re-checks every batch acknowledged in every cycle so far; returns {acknowledged, verified, partial}. */
+    /**
+     * The verdict on one writer's batches of one cycle (see the class comment): {@code mustSurviveLast} is the last
+     * batch every later check must find ({@code lastAcked}, or less where a power cut was allowed to take some).
+     */
+    record WriterCheck(long acknowledged, long verified, long lost, long unsyncedLost, long partial, long survived,
+                       long holes, long mustSurviveLast) {
+    }
+
+    /**
+     * Checks writer {@code writer}'s batches of the cycle whose first batch is {@code first}, after recovery, given
+     * its last acknowledged batch ({@code < first} if none); {@code lossAllowed}: acknowledged batches may be
+     * missing from the end (ASYNC under power loss).
+     */
+    static WriterCheck check(Db db, int writer, long first, long lastAcked, boolean lossAllowed) {
+        Acked a = new Acked(writer, first, lastAcked);
+        long present = verify(db, a);
+        Survivors s = survivors(db, a);
+        long partial = partialBatches(db, writer, first, first + BATCHES_PER_CYCLE);
+        if (!lastMarkerHolds(db, writer, first, s.highest())) {
+            partial++;
+        }
+        // What had to survive: every acknowledged batch, or (loss allowed) those up to the end of the gap-free run.
+        Acked must = lossAllowed ? new Acked(writer, first, Math.min(lastAcked, s.runLast())) : a;
+        long mustPresent = must == a ? present : verify(db, must);
+        return new WriterCheck(a.count(), present, must.count() - mustPresent, a.count() - must.count(), partial,
+                s.found(), s.holes(), must.last());
+    }
+
+    /**
+     * Re-checks every batch that had to survive a cycle so far (every acknowledged one, less the {@code ASYNC} ones a
+     * power cut took); returns {expected, verified, partial}.
+     */
     long[] verifyAll() {
-        long acked = 0;
+        long expected = 0;
         long verified = 0;
         long partial = 0;
         try (Db db = Db.open(dir, DbCrashChild.options())) {
-            for (Acked a : acknowledged) {
-                acked += a.count();
+            for (Acked a : mustSurvive) {
+                expected += a.count();
                 verified += verify(db, a);
             }
             for (int w = 0; w < writers; w++) {
                 partial += partialBatches(db, w, 0, (long) cycles * BATCHES_PER_CYCLE);
             }
         }
-        return new long[] {acked, verified, partial};
+        return new long[] {expected, verified, partial};
     }
 
     private static long verify(Db db, Acked a) {
@@ -142,13 +206,53 @@ final class DbCrashRun {
         return verified;
     }
 
-    private static boolean lastMarkerHolds(Db db, Acked a) {
-        byte[] last = db.get(DbCrashChild.lastKey(a.writer()));
+    /**
+     * Whether the writer's last-batch marker names {@code highest}, its highest batch present in the cycle that
+     * starts at {@code first}; with none present, the marker must be older than the cycle (or absent).
+     */
+    private static boolean lastMarkerHolds(Db db, int writer, long first, long highest) {
+        byte[] last = db.get(DbCrashChild.lastKey(writer));
+        if (last == null) {
+            return highest < first;
+        }
         try {
-            return last != null && Long.parseLong(new String(last, StandardCharsets.UTF_8)) >= a.last();
+            long marker = Long.parseLong(new String(last, StandardCharsets.UTF_8));
+            return highest >= first ? marker == highest : marker < first;
         } catch (NumberFormatException e) {
             return false;
         }
+    }
+
+    /** Scans the writer's batches of the cycle of {@code a} (one key per batch, its 'a' half) for gaps. */
+    private static Survivors survivors(Db db, Acked a) {
+        long first = a.first();
+        long inFlight = Math.max(a.last(), first - 1) + 1; // the highest batch that may be present
+        long next = first;
+        long highest = first - 1;
+        long found = 0;
+        long holes = 0;
+        boolean gap = false;
+        try (DbIterator it = db.scan(DbCrashChild.batchPrefix(a.writer(), first),
+                DbCrashChild.batchPrefix(a.writer(), first + BATCHES_PER_CYCLE))) {
+            while (it.hasNext()) {
+                byte[] k = it.next().key();
+                if (k[k.length - 1] != 'a') {
+                    continue;
+                }
+                long b = DbCrashChild.batchOf(k);
+                if (!gap && b == next) {
+                    next++;
+                } else {
+                    gap = true;
+                }
+                if (gap || b > inFlight) {
+                    holes++;
+                }
+                highest = b;
+                found++;
+            }
+        }
+        return new Survivors(next - 1, highest, found, holes);
     }
 
     /** Batches of {@code writer} numbered in {@code [from, to)} with one half only, or halves that differ. */
@@ -191,7 +295,8 @@ final class DbCrashRun {
         }
         command.addAll(List.of("-Xmx256m", "-XX:+UseSerialGC", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 "-cp", System.getProperty("java.class.path"), DbCrashChild.class.getName(), dir.toString(),
-                Integer.toString(writers), durability.name(), Long.toString(first)));
+                Integer.toString(writers), durability.name(), Long.toString(first),
+                powerLoss ? DbCrashChild.POWER_LOSS : DbCrashChild.KILL));
         return new ProcessBuilder(command).redirectError(childErr.toFile()).start();
     }
 

@@ -40,7 +40,8 @@ final class DemoCommand extends ToolCommand {
     @Override
     int run() throws Exception {
         PrintWriter out = out();
-        CrashTestCommand.Settings s = CrashTestCommand.settings(cycles, writers, durability, killAfter, seed, dir);
+        CrashTestCommand.Settings s = CrashTestCommand.settings(cycles, writers, durability, killAfter, seed, dir,
+                false);
         boolean temporary = dir == null;
         Path data = temporary ? Files.createTempDirectory("redoubt-demo-") : dir;
         try {
@@ -50,7 +51,7 @@ final class DemoCommand extends ToolCommand {
             out.println();
             CrashTestCommand.Result r = CrashTestCommand.execute(
                     new CrashTestCommand.Settings(s.cycles(), s.writers(), s.mode(), s.killMinMs(), s.killMaxMs(),
-                            s.seed(), data), out, false, true);
+                            s.seed(), data, false), out, false, true);
             out.printf("%n$ redoubt db inspect %s%n", data);
             DbInspectCommand.print(out, DbInspectCommand.inspect(FileStorageEnv.INSTANCE, data, Progress.none()), false);
             out.println();
