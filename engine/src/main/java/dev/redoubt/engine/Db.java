@@ -66,7 +66,8 @@ public final class Db implements AutoCloseable {
     }
 
     /**
-     * Opens the database in {@code dir}, creating it only if the directory is missing or empty. A non-empty
+     * Opens the database in {@code dir}, creating it only if the directory is missing or empty (or holds only what
+     * a creation cut short by a crash left behind: no CURRENT, no table, no WAL segment). A non-empty
      * directory that is not a Redoubt database, or a database without its CURRENT file, is refused with a
      * message saying what to do; a directory held by another open Db fails with {@link ErrorCode#LOCKED}.
      */

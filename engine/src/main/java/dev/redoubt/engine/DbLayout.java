@@ -11,7 +11,7 @@ import java.util.List;
 
 /** What a directory holds, decided before anything in it is touched. */
 enum DbLayout {
-    /** Missing or empty: a database may be created. */
+    /** Missing, empty, or left by a creation cut short: a database may be created. */
     NEW,
     /** Has CURRENT: a database to open. */
     EXISTING;
@@ -27,6 +27,9 @@ enum DbLayout {
             if (files.isEmpty() && !hasSubdirectories && !realNonEmpty) {
                 return NEW;
             }
+            if (isUnfinishedCreation(env, dir, files)) {
+                return NEW;
+            }
             boolean looksLikeDb = hasSubdirectories || files.stream()
                     .anyMatch(p -> DbFiles.manifestNumber(p.getFileName().toString()) >= 0);
             if (looksLikeDb) {
@@ -38,6 +41,37 @@ enum DbLayout {
         } catch (IOException e) {
             throw StorageException.fromIo("reading " + dir, e);
         }
+    }
+
+    /**
+     * A creation cut short by a crash or power cut inside the first open. CURRENT is the commit point of a
+     * creation, and it never became durable; neither did anything that can hold data (a table, a WAL segment, a
+     * quarantined byte). What is left is at most the creation's empty manifest (always number 1), CURRENT's temp
+     * file and the lock file, and nothing in it was ever acknowledged: the directory is created again (the creation
+     * rewrites that manifest and removes CURRENT's temp file as an orphan), rather than sent to repair.
+     */
+    private static boolean isUnfinishedCreation(StorageEnv env, Path dir, List<Path> files) throws IOException {
+        for (Path p : files) {
+            if (!isCreationLeftover(p.getFileName().toString())) {
+                return false;
+            }
+        }
+        if (!env.list(dir.resolve(DbFiles.SST_DIR)).isEmpty() || env.exists(dir.resolve(Wal.WAL_DIR))
+                || env.exists(dir.resolve(Wal.LOST_DIR))) {
+            return false;
+        }
+        if (Files.isDirectory(dir)) {
+            // The env lists files only; on a real file system, any other directory is someone else's.
+            try (var stream = Files.list(dir)) {
+                return stream.allMatch(p -> isCreationLeftover(p.getFileName().toString())
+                        || p.getFileName().toString().equals(DbFiles.SST_DIR));
+            }
+        }
+        return true;
+    }
+
+    private static boolean isCreationLeftover(String name) {
+        return name.equals(DbFiles.LOCK) || name.equals(DbFiles.CURRENT_TEMP) || name.equals(DbFiles.manifestName(1));
     }
 
     private static boolean isEmptyDirectory(Path dir) {
