@@ -106,6 +106,13 @@ public final class ReplicationPort {
         return engine.wal().segmentContaining(lsn);
     }
 
+    /** The keys a WRITE_BATCH record's payload writes or deletes (for reports of discarded records). */
+    public static java.util.List<byte[]> keysOf(org.agrona.DirectBuffer payload, int offset, int length, long lsn) {
+        java.util.List<byte[]> keys = new java.util.ArrayList<>();
+        WriteBatchFormat.decode(payload, offset, length, lsn, (i, kind, key, value) -> keys.add(key));
+        return keys;
+    }
+
     /** Bytes held by the log's segments from {@link #startLsn()} to the written end. */
     public long retainedWalBytes() {
         return Math.max(0, writtenLsn() - startLsn());

@@ -16,12 +16,57 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code redoubt kv ...}: single reads and writes for scripts. Keys and values are UTF-8 text, or hex with --hex. */
+/**
+ * {@code redoubt kv ...}: single reads and writes for scripts, on a data directory or, with {@code --node}, on
+ * a running node. Keys and values are UTF-8 text, or hex with --hex.
+ */
 @Command(name = "kv", mixinStandardHelpOptions = true,
-        description = "Get, put, delete or scan keys, for scripts (keys and values as UTF-8 text, or hex with --hex).",
+        description = {"Get, put, delete or scan keys, for scripts (keys and values as UTF-8 text, or hex with --hex).",
+            "On a data directory (DIR), or on a running node with --node HOST:PORT --secret-file FILE (then DIR is",
+            "omitted), e.g. `redoubt kv --node 127.0.0.1:7401 --secret-file secret put k v --commit REMOTE_DURABLE`."},
         subcommands = {KvCommand.Get.class, KvCommand.Put.class, KvCommand.Delete.class, KvCommand.Scan.class})
 final class KvCommand {
-    private KvCommand() {
+    @Option(names = "--node", paramLabel = "HOST:PORT", scope = picocli.CommandLine.ScopeType.INHERIT,
+            description = "Talk to this running node instead of opening a data directory (then omit DIR).")
+    String node;
+
+    @Option(names = "--secret-file", paramLabel = "FILE", scope = picocli.CommandLine.ScopeType.INHERIT,
+            description = "The node's shared secret file (with --node).")
+    Path secretFile;
+
+    /** The node client, or null for a local directory. */
+    dev.redoubt.replication.NodeClient connect() throws IOException {
+        if (node == null) {
+            if (secretFile != null) {
+                throw CliException.usage("--secret-file is for --node");
+            }
+            return null;
+        }
+        if (secretFile == null) {
+            throw CliException.usage("--node needs --secret-file FILE");
+        }
+        return dev.redoubt.replication.NodeClient.connect(NodeCommand.address(node, "--node"),
+                NodeCommand.secret(secretFile), 10_000);
+    }
+
+    /**
+     * Splits the positional arguments: DIR first unless --node is given, then {@code names} (the last ones
+     * optional when {@code required} is smaller than their count).
+     */
+    String[] positionals(List<String> args, int required, String... names) {
+        List<String> rest = args == null ? List.of() : args;
+        int offset = node == null ? 1 : 0;
+        String usage = (node == null ? "DIR " : "") + String.join(" ", names);
+        if (rest.size() < offset + required || rest.size() > offset + names.length) {
+            throw CliException.usage("expected " + usage + (node == null ? " (or --node HOST:PORT instead of DIR)" : "")
+                    + ", got " + rest.size() + " argument(s)");
+        }
+        String[] out = new String[names.length + 1];
+        out[0] = node == null ? rest.get(0) : null;
+        for (int i = offset; i < rest.size(); i++) {
+            out[i - offset + 1] = rest.get(i);
+        }
+        return out;
     }
 
     /** Opens an existing database; read-only when asked (reads never change the directory). */
@@ -33,11 +78,11 @@ final class KvCommand {
     @Command(name = "get", mixinStandardHelpOptions = true, sortOptions = false,
             description = {"Print the value of KEY (read-only).", "Exit 0: found; 3: the key is absent."})
     static final class Get extends ToolCommand {
-        @Parameters(index = "0", paramLabel = "DIR", description = "Data directory.")
-        Path dir;
+        @picocli.CommandLine.ParentCommand
+        KvCommand kv;
 
-        @Parameters(index = "1", paramLabel = "KEY", description = "The key.")
-        String key;
+        @Parameters(paramLabel = "[DIR] KEY", description = "Data directory (omitted with --node), then the key.")
+        List<String> args;
 
         @Option(names = "--hex", description = "KEY and the printed value are hex.")
         boolean hex;
@@ -46,12 +91,19 @@ final class KvCommand {
         boolean json;
 
         @Override
-        int run() {
+        int run() throws IOException {
             jsonOutput(json);
-            byte[] k = Bytes.parse(key, hex, "KEY");
+            String[] p = kv.positionals(args, 1, "KEY");
+            byte[] k = Bytes.parse(p[1], hex, "KEY");
             byte[] v;
-            try (Db db = open(dir, true)) {
-                v = db.get(k);
+            try (dev.redoubt.replication.NodeClient c = kv.connect()) {
+                if (c != null) {
+                    v = c.get(k);
+                } else {
+                    try (Db db = open(Path.of(p[0]), true)) {
+                        v = db.get(k);
+                    }
+                }
             }
             if (json) {
                 printJson(Json.object().put("command", "kv get").putBytes("key", k).put("found", v != null)
@@ -69,14 +121,16 @@ final class KvCommand {
             description = {"Set KEY to VALUE (or to the bytes of --value-file), durably (fsynced) unless --async.",
                 "Exit 0: written."})
     static final class Put extends ToolCommand {
-        @Parameters(index = "0", paramLabel = "DIR", description = "Data directory.")
-        Path dir;
+        @picocli.CommandLine.ParentCommand
+        KvCommand kv;
 
-        @Parameters(index = "1", paramLabel = "KEY", description = "The key.")
-        String key;
+        @Parameters(paramLabel = "[DIR] KEY [VALUE]",
+                description = "Data directory (omitted with --node), the key, and the value (or --value-file).")
+        List<String> args;
 
-        @Parameters(index = "2", arity = "0..1", paramLabel = "VALUE", description = "The value.")
-        String value;
+        @Option(names = "--commit", paramLabel = "LEVEL",
+                description = "With --node: LOCAL, REMOTE_DURABLE or REMOTE_APPLY (default: the node's).")
+        dev.redoubt.replication.CommitLevel commit;
 
         @Option(names = "--value-file", paramLabel = "FILE", description = "Take the value from this file, byte for byte.")
         Path valueFile;
@@ -92,13 +146,25 @@ final class KvCommand {
 
         @Override
         int run() throws IOException {
+            String[] p = kv.positionals(args, 1, "KEY", "VALUE");
+            String value = p[2];
             if ((value == null) == (valueFile == null)) {
                 throw CliException.usage(value == null ? "give VALUE or --value-file"
                         : "give VALUE or --value-file, not both (conflicting options)");
             }
-            byte[] k = Bytes.parse(key, hex, "KEY");
+            byte[] k = Bytes.parse(p[1], hex, "KEY");
             byte[] v = valueFile != null ? Files.readAllBytes(DataDir.requireFile(valueFile)) : Bytes.parse(value, hex, "VALUE");
-            try (Db db = openForWrite(dir, create, async)) {
+            try (dev.redoubt.replication.NodeClient c = kv.connect()) {
+                if (c != null) {
+                    dev.redoubt.replication.WriteReceipt r = commit == null ? c.put(k, v) : c.put(k, v, commit);
+                    out().println("LSN " + r.lsn() + ", reached " + r.reached());
+                    return ExitCodes.OK;
+                }
+            }
+            if (commit != null) {
+                throw CliException.usage("--commit is for --node");
+            }
+            try (Db db = openForWrite(Path.of(p[0]), create, async)) {
                 db.put(k, v);
             }
             return ExitCodes.OK;
@@ -123,19 +189,30 @@ final class KvCommand {
     @Command(name = "delete", mixinStandardHelpOptions = true, sortOptions = false,
             description = {"Remove KEY, durably (a no-op for an absent key).", "Exit 0: done."})
     static final class Delete extends ToolCommand {
-        @Parameters(index = "0", paramLabel = "DIR", description = "Data directory.")
-        Path dir;
+        @picocli.CommandLine.ParentCommand
+        KvCommand kv;
 
-        @Parameters(index = "1", paramLabel = "KEY", description = "The key.")
-        String key;
+        @Parameters(paramLabel = "[DIR] KEY", description = "Data directory (omitted with --node), then the key.")
+        List<String> args;
+
+        @Option(names = "--commit", paramLabel = "LEVEL",
+                description = "With --node: LOCAL, REMOTE_DURABLE or REMOTE_APPLY (default: LOCAL).")
+        dev.redoubt.replication.CommitLevel commit;
 
         @Option(names = "--hex", description = "KEY is hex.")
         boolean hex;
 
         @Override
-        int run() {
-            byte[] k = Bytes.parse(key, hex, "KEY");
-            try (Db db = openForWrite(dir, false, false)) {
+        int run() throws IOException {
+            String[] p = kv.positionals(args, 1, "KEY");
+            byte[] k = Bytes.parse(p[1], hex, "KEY");
+            try (dev.redoubt.replication.NodeClient c = kv.connect()) {
+                if (c != null) {
+                    c.delete(k, commit == null ? dev.redoubt.replication.CommitLevel.LOCAL : commit);
+                    return ExitCodes.OK;
+                }
+            }
+            try (Db db = openForWrite(Path.of(p[0]), false, false)) {
                 db.delete(k);
             }
             return ExitCodes.OK;
@@ -146,8 +223,11 @@ final class KvCommand {
             description = {"Print the keys in [--from, --to) in unsigned byte order, one \"KEY<TAB>VALUE\" line each"
                 + " (read-only).", "Exit 0: done."})
     static final class Scan extends ToolCommand {
-        @Parameters(index = "0", paramLabel = "DIR", description = "Data directory.")
-        Path dir;
+        @picocli.CommandLine.ParentCommand
+        KvCommand kv;
+
+        @Parameters(paramLabel = "[DIR]", arity = "0..1", description = "Data directory (omitted with --node).")
+        List<String> args;
 
         @Option(names = "--from", paramLabel = "KEY", description = "First key (inclusive; default: the first).")
         String from;
@@ -168,8 +248,9 @@ final class KvCommand {
         boolean json;
 
         @Override
-        int run() {
+        int run() throws IOException {
             jsonOutput(json);
+            String[] p = kv.positionals(args, 0);
             byte[] f = from == null ? null : Bytes.parse(from, hex, "--from");
             byte[] t = to == null ? null : Bytes.parse(to, hex, "--to");
             if (f != null && t != null && KeyOrder.compareKeys(f, t) > 0) {
@@ -181,9 +262,12 @@ final class KvCommand {
             PrintWriter out = out();
             List<Object> entries = Json.array();
             long count = 0;
-            try (Db db = open(dir, true); DbIterator it = db.scan(f, t)) {
-                while (it.hasNext() && (limit == null || count < limit)) {
-                    KeyValue kv = it.next();
+            try (dev.redoubt.replication.NodeClient c = kv.connect();
+                 Db db = c != null ? null : open(Path.of(p[0]), true);
+                 DbIterator it = db == null ? null : db.scan(f, t)) {
+                java.util.Iterator<KeyValue> source = it != null ? it : remoteScan(c, f, t);
+                while (source.hasNext() && (limit == null || count < limit)) {
+                    KeyValue kv = source.next();
                     count++;
                     if (json) {
                         Json e = Json.object().putBytes("key", kv.key());
@@ -203,5 +287,40 @@ final class KvCommand {
             }
             return ExitCodes.OK;
         }
+    }
+
+    /** A node's scan, page by page (a response holds at most 10,000 entries), so nothing is cut off silently. */
+    static java.util.Iterator<KeyValue> remoteScan(dev.redoubt.replication.NodeClient c, byte[] from, byte[] to) {
+        return new java.util.Iterator<>() {
+            private java.util.Iterator<KeyValue> page = java.util.Collections.emptyIterator();
+            private byte[] next = from;
+            private boolean last;
+
+            @Override
+            public boolean hasNext() {
+                while (!page.hasNext() && !last) {
+                    try {
+                        List<KeyValue> entries = c.scan(next, to, 10_000);
+                        last = entries.isEmpty();
+                        if (!entries.isEmpty()) {
+                            byte[] k = entries.get(entries.size() - 1).key();
+                            next = java.util.Arrays.copyOf(k, k.length + 1); // the smallest key after k
+                        }
+                        page = entries.iterator();
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+                return page.hasNext();
+            }
+
+            @Override
+            public KeyValue next() {
+                if (!hasNext()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                return page.next();
+            }
+        };
     }
 }

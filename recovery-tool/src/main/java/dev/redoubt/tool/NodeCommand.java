@@ -6,6 +6,7 @@ import dev.redoubt.replication.Node;
 import dev.redoubt.replication.NodeClient;
 import dev.redoubt.replication.NodeConfig;
 import dev.redoubt.replication.PeerSecret;
+import dev.redoubt.replication.Rejoin;
 import dev.redoubt.wal.WalOptions;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -17,7 +18,8 @@ import picocli.CommandLine.Option;
 /** {@code redoubt node ...}: run and operate a node of a primary-backup pair. */
 @Command(name = "node", mixinStandardHelpOptions = true,
         description = "Run a replicated node (primary or backup), show its status, promote a backup.",
-        subcommands = {NodeCommand.Start.class, NodeCommand.Status.class, NodeCommand.Promote.class})
+        subcommands = {NodeCommand.Start.class, NodeCommand.Status.class, NodeCommand.Promote.class,
+            NodeCommand.RejoinCommand.class})
 final class NodeCommand {
     private NodeCommand() {
     }
@@ -161,6 +163,59 @@ final class NodeCommand {
         int run() throws IOException {
             try (NodeClient c = connect()) {
                 out().println(c.promote());
+            }
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "rejoin", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Make a stopped former primary a backup of the new primary: find where its log left the",
+                "new history (the fork LSN), discard what follows, and report it. If the divergence reached its",
+                "tables, the whole directory is moved aside (kept) and the node bootstraps from a checkpoint.",
+                "Then start it with `redoubt node start --role backup`. Exit 0: done (see the report)."})
+    static final class RejoinCommand extends ToolCommand {
+        @Option(names = "--dir", required = true, paramLabel = "DIR", description = "The stopped node's data directory.")
+        Path dir;
+
+        @Option(names = "--primary", required = true, paramLabel = "HOST:PORT", description = "The current primary.")
+        String primary;
+
+        @Option(names = "--secret-file", required = true, paramLabel = "FILE", description = "The shared secret file.")
+        Path secretFile;
+
+        @Option(names = "--json", description = "One JSON document (see the README).")
+        boolean json;
+
+        @Override
+        int run() throws IOException {
+            jsonOutput(json);
+            DataDir.requireDatabase(dir);
+            Rejoin.Report r = Rejoin.run(dir, address(primary, "--primary"), secret(secretFile));
+            if (json) {
+                java.util.List<Object> keys = Json.array();
+                for (byte[] k : r.discardedKeys()) {
+                    keys.add(Json.object().putBytes("key", k));
+                }
+                printJson(Json.object().put("command", "node rejoin").put("action", r.action())
+                        .put("primaryEpoch", r.primaryEpoch()).put("forkLsn", r.forkLsn()).put("endLsn", r.endLsn())
+                        .put("discardedBytes", r.discardedBytes()).put("discardedRecords", r.discardedRecords())
+                        .put("discardedBatches", r.discardedBatches()).put("discardedKeys", keys)
+                        .put("movedTo", r.movedTo()));
+                return ExitCodes.OK;
+            }
+            switch (r.action()) {
+                case "none" -> out().println("nothing diverged: the log ends at LSN " + r.endLsn()
+                        + ", inside the primary's history; start the node as a backup");
+                case "truncated" -> {
+                    out().println("discarded LSN " + r.forkLsn() + ".." + r.endLsn() + " (" + r.discardedBytes() + " bytes, "
+                            + r.discardedRecords() + " records, " + r.discardedBatches() + " write batches) that the primary"
+                            + " at epoch " + r.primaryEpoch() + " never had; keys written by them:");
+                    for (byte[] k : r.discardedKeys()) {
+                        out().println("  " + Bytes.describe(k));
+                    }
+                }
+                default -> out().println("the divergence (from LSN " + r.forkLsn() + ") reached the tables: the database"
+                        + " was moved to " + r.movedTo() + "; the node will bootstrap from the primary's checkpoint");
             }
             return ExitCodes.OK;
         }

@@ -33,6 +33,8 @@ import java.nio.charset.StandardCharsets;
  *   FILE_CHUNK  18  str name, u64 offset (bytes of the file sent before), blob data (at most 1 MiB)
  *   FILE_END    19  str name, u64 size, u32 CRC32C of the whole file
  *   CHECKPOINT_END 22  u64 checkpoint LSN C
+ *   FIND_FORK   23  u64 epoch, u64 end LSN (a deposed primary asking where its log left the history)
+ *   FORK        24  u64 primary's epoch, u64 fork LSN (equal to the asked end LSN when nothing diverged)
  *   File names are validated against a fixed pattern (CURRENT, MANIFEST-n, sst/n.sst, wal/n.wal): no path
  *   separators beyond those, no "..", nothing absolute.
  *   REQUEST     20  u64 request id, u8 op, u8 commit level, blob key, blob value, blob scan end, u32 limit

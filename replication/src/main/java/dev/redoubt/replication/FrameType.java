@@ -18,6 +18,8 @@ public enum FrameType {
     FILE_CHUNK(18),
     FILE_END(19),
     CHECKPOINT_END(22),
+    FIND_FORK(23),
+    FORK(24),
     REQUEST(20),
     RESPONSE(21);
 

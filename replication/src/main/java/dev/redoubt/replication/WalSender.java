@@ -32,7 +32,12 @@ final class WalSender {
     }
 
     void run() throws IOException, InterruptedException {
-        Frame request = channel.receive().expect(FrameType.STREAM_FROM);
+        Frame request = channel.receive();
+        if (request.type() == FrameType.FIND_FORK) {
+            answerFork(request);
+            return;
+        }
+        request.expect(FrameType.STREAM_FROM);
         long backupEpoch = request.lsn();
         long from = request.lsn();
         String name = request.str();
@@ -77,6 +82,19 @@ final class WalSender {
             channel.close();
             acks.join(1000);
         }
+    }
+
+    /**
+     * Where a log that ends at {@code end} in {@code epoch} leaves this node's history: the start of the next
+     * epoch, or this node's durable end, whichever comes first (records past it were never on this primary);
+     * {@code end} itself when nothing diverged.
+     */
+    private void answerFork(Frame request) throws IOException {
+        long epoch = request.lsn();
+        long end = request.lsn();
+        request.end();
+        long fork = node.history().contains(epoch) ? Math.min(end, Math.min(node.history().endOf(epoch), port.durableLsn())) : 0;
+        channel.send(new FrameBuilder().start(FrameType.FORK).u64(node.epoch()).u64(fork));
     }
 
     private void refuse(FrameBuilder f, ErrorCode code, String why) throws IOException {

@@ -1,0 +1,122 @@
+package dev.redoubt.replication;
+
+import dev.redoubt.common.ErrorCode;
+import dev.redoubt.common.FileStorageEnv;
+import dev.redoubt.common.StorageException;
+import dev.redoubt.engine.Db;
+import dev.redoubt.engine.DbOptions;
+import dev.redoubt.engine.ReplicationPort;
+import dev.redoubt.wal.RecordType;
+import dev.redoubt.wal.Wal;
+import dev.redoubt.wal.WalOptions;
+import dev.redoubt.wal.WalReader;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns a stopped former primary into a backup of the new primary (PostgreSQL's {@code pg_rewind}): asks the
+ * primary where this node's log leaves its history (the fork LSN), then discards everything after it and
+ * reports exactly what that was.
+ *
+ * <ul>
+ *   <li>Fork at or past the end: nothing diverged; start the node as a backup.</li>
+ *   <li>Fork at or after the checkpoint: the divergent records are only in the WAL; {@code Wal.truncateFrom}
+ *       cuts them (crash-safe: a crash leaves an LSN prefix), after listing them in the report.</li>
+ *   <li>Fork below the checkpoint: divergent changes reached the tables and cannot be cut out. The whole
+ *       database is moved aside to {@code <dir>.diverged-<epoch>-<millis>} (kept, not deleted) and an empty
+ *       directory is left; the backup then bootstraps from the primary's checkpoint.</li>
+ * </ul>
+ */
+public final class Rejoin {
+    /** At most this many discarded keys are listed in the report (the count is always exact). */
+    static final int MAX_LISTED_KEYS = 1000;
+
+    /** What a rejoin did. {@code action}: "none", "truncated" or "moved-aside". */
+    public record Report(String action, long primaryEpoch, long forkLsn, long endLsn, long discardedBytes,
+                         long discardedRecords, long discardedBatches, List<byte[]> discardedKeys, String movedTo) {
+    }
+
+    private Rejoin() {
+    }
+
+    public static Report run(Path dir, InetSocketAddress primary, PeerSecret secret) throws IOException {
+        long end;
+        long epoch;
+        long checkpoint;
+        int segmentBytes;
+        EpochHistory history = EpochHistory.load(FileStorageEnv.INSTANCE, dir);
+        try (Db db = Db.open(dir, DbOptions.defaults())) {
+            ReplicationPort port = db.replication();
+            end = port.writtenLsn();
+            epoch = port.epoch();
+            for (EpochHistory.Entry e : history.entries()) {
+                if (e.startLsn() < end) {
+                    epoch = Math.max(epoch, e.epoch());
+                }
+            }
+            checkpoint = port.checkpointLsn();
+            segmentBytes = port.segmentBytes();
+        }
+        long[] fork = askFork(primary, secret, epoch, end);
+        long primaryEpoch = fork[0];
+        long forkLsn = fork[1];
+        if (primaryEpoch < epoch) {
+            throw new StorageException(ErrorCode.INVALID_STATE, "the node at " + primary + " is at epoch " + primaryEpoch
+                    + ", older than this node's " + epoch + ": it is not the current primary");
+        }
+        if (forkLsn >= end) {
+            return new Report("none", primaryEpoch, end, end, 0, 0, 0, List.of(), null);
+        }
+        if (forkLsn < checkpoint) {
+            Path aside = dir.resolveSibling(dir.getFileName() + ".diverged-" + epoch + "-" + System.currentTimeMillis());
+            Files.move(dir, aside);
+            Files.createDirectories(dir);
+            return new Report("moved-aside", primaryEpoch, forkLsn, end, end - forkLsn, -1, -1, List.of(), aside.toString());
+        }
+        WalOptions walOptions = WalOptions.defaults().segmentBytes(segmentBytes);
+        try (Wal wal = Wal.open(FileStorageEnv.INSTANCE, dir, walOptions)) {
+            long records = 0;
+            long batches = 0;
+            List<byte[]> keys = new ArrayList<>();
+            try (WalReader reader = wal.newReader(forkLsn)) {
+                while (reader.next()) {
+                    records++;
+                    if (reader.type() == RecordType.WRITE_BATCH) {
+                        batches++;
+                        for (byte[] k : ReplicationPort.keysOf(reader.payload(), reader.payloadOffset(),
+                                reader.payloadLength(), reader.lsn())) {
+                            if (keys.size() < MAX_LISTED_KEYS) {
+                                keys.add(k);
+                            }
+                        }
+                    }
+                }
+            }
+            long discarded = wal.truncateFrom(forkLsn);
+            List<EpochHistory.Entry> kept = history.entries().stream().filter(e -> e.startLsn() < forkLsn
+                    || e.epoch() == 0).toList();
+            history.replace(kept);
+            return new Report("truncated", primaryEpoch, forkLsn, end, discarded, records, batches, keys, null);
+        }
+    }
+
+    private static long[] askFork(InetSocketAddress primary, PeerSecret secret, long epoch, long end) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(primary, 5_000);
+            FrameChannel channel = new FrameChannel(socket);
+            Handshake.asClient(channel, secret, Handshake.PURPOSE_REPLICA);
+            channel.receiveTimeout(30_000);
+            channel.send(new FrameBuilder().start(FrameType.FIND_FORK).u64(epoch).u64(end));
+            Frame f = channel.receive().expect(FrameType.FORK);
+            long[] out = {f.lsn(), f.lsn()};
+            f.end();
+            return out;
+        }
+    }
+
+}
