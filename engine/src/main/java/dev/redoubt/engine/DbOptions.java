@@ -29,6 +29,27 @@ public final class DbOptions {
         return new DbOptions();
     }
 
+    /** An independent copy (the setters change the object they are called on). */
+    public DbOptions copy() {
+        DbOptions c = new DbOptions();
+        c.durability = durability;
+        c.walSegmentBytes = walSegmentBytes;
+        c.memtableBytes = memtableBytes;
+        c.maxImmutableMemtables = maxImmutableMemtables;
+        c.blockCacheBytes = blockCacheBytes;
+        c.compression = compression;
+        c.recoveryMode = recoveryMode;
+        c.readOnly = readOnly;
+        c.blockBytes = blockBytes;
+        c.bloomBitsPerKey = bloomBitsPerKey;
+        c.targetFileBytes = targetFileBytes;
+        c.level0CompactionTrigger = level0CompactionTrigger;
+        c.level1MaxBytes = level1MaxBytes;
+        c.levelSizeRatio = levelSizeRatio;
+        c.maxLevels = maxLevels;
+        return c;
+    }
+
     /** Durability of writes without {@link WriteOptions}: {@code SYNC} (default) survives power loss. */
     public DbOptions durability(Durability d) {
         this.durability = d;

@@ -8,6 +8,8 @@ import dev.redoubt.engine.ReplicationPort;
 import dev.redoubt.engine.WriteBatch;
 import dev.redoubt.wal.Durability;
 import dev.redoubt.wal.RecordType;
+import dev.redoubt.wal.RecoveryMode;
+import dev.redoubt.wal.WalCorruptionException;
 import dev.redoubt.wal.WalReader;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -83,7 +85,7 @@ public final class Node implements AutoCloseable {
         if (Bootstrap.finishInterrupted(config.dir())) {
             LOG.info("finished installing a checkpoint that a crash interrupted in {}", config.dir());
         }
-        Db db = Db.open(config.dir(), config.dbOptions());
+        Db db = openDb(config);
         ServerSocket listener = null;
         try {
             listener = new ServerSocket();
@@ -99,6 +101,23 @@ public final class Node implements AutoCloseable {
                 throw StorageException.fromIo("listening on " + config.listen(), io);
             }
             throw (RuntimeException) e;
+        }
+    }
+
+    /**
+     * Opens the database. A backup whose own WAL holds a damaged record does not stop: it recovers up to the
+     * damage (the rest is quarantined in {@code lost/}) and re-fetches everything from there from its primary.
+     */
+    private static Db openDb(NodeConfig config) {
+        try {
+            return Db.open(config.dir(), config.dbOptions());
+        } catch (WalCorruptionException e) {
+            if (config.role() != Role.BACKUP) {
+                throw e;
+            }
+            LOG.warn("this backup's WAL is damaged ({}); recovering up to the damage and re-fetching the rest from the"
+                    + " primary", e.getMessage());
+            return Db.open(config.dir(), config.dbOptions().copy().recoveryMode(RecoveryMode.POINT_IN_TIME));
         }
     }
 

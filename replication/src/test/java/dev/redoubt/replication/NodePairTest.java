@@ -155,6 +155,37 @@ class NodePairTest {
         assertThat(scanAll(again.db())).isEqualTo(scanAll(p.db()));
     }
 
+    @Test
+    void aBackupWithADamagedRecordInItsOwnWalRefetchesItFromThePrimary() throws Exception {
+        Node p = primary(tmp.resolve("p"));
+        Node b = backup(tmp.resolve("b"), p);
+        for (int i = 0; i < 200; i++) {
+            p.write(new WriteBatch().put(key(i), bytes("v" + i)), CommitLevel.REMOTE_DURABLE);
+        }
+        long end = b.port().writtenLsn();
+        b.close();
+        nodes.remove(b);
+        // Flip a byte inside a record in the middle of the backup's last segment.
+        Path segment;
+        try (var files = java.nio.file.Files.list(tmp.resolve("b").resolve("wal"))) {
+            segment = files.filter(f -> f.toString().endsWith(".wal")).sorted().reduce((a, c) -> c).orElseThrow();
+        }
+        long base = Long.parseLong(segment.getFileName().toString().replace(".wal", ""));
+        long at = Math.max(base, end - 2_000) - base + 50;
+        try (var ch = java.nio.channels.FileChannel.open(segment, java.nio.file.StandardOpenOption.READ,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer one = java.nio.ByteBuffer.allocate(1);
+            ch.read(one, at);
+            one.flip();
+            one.put(0, (byte) (one.get(0) ^ 0x40));
+            ch.write(one, at);
+        }
+        Node again = backup(tmp.resolve("b"), p);
+        p.write(new WriteBatch().put(key(999), bytes("last")), CommitLevel.REMOTE_APPLY);
+        assertThat(again.port().writtenLsn()).isEqualTo(p.port().writtenLsn());
+        assertThat(scanAll(again.db())).isEqualTo(scanAll(p.db()));
+    }
+
     // ------------------------------------------------------------------------------------------ helpers
 
     static byte[] key(int i) {
