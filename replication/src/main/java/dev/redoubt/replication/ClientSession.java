@@ -45,25 +45,29 @@ final class ClientSession {
                 respond(0, STATUS_OK, -1, null, ErrorCode.FAILED, "", null);
                 continue;
             }
-            frame.expect(FrameType.REQUEST);
-            long id = frame.u64();
-            int op = frame.u8();
-            int level = frame.u8();
-            byte[] key = frame.blob(Limits.MAX_KEY_BYTES);
-            byte[] value = frame.blob(Limits.MAX_VALUE_BYTES);
-            byte[] end = frame.blob(Limits.MAX_KEY_BYTES);
-            int limit = frame.u32();
-            frame.end();
+            Request r = parseRequest(frame);
             try {
-                handle(id, op, level, key, value, end, limit);
+                handle(r.id(), r.op(), r.level(), r.key(), r.value(), r.end(), r.limit());
             } catch (ReplicationTimeoutException e) {
-                respond(id, STATUS_ERROR, e.receipt().lsn(), e.receipt().reached(), e.code(), e.getMessage(), null);
+                respond(r.id(), STATUS_ERROR, e.receipt().lsn(), e.receipt().reached(), e.code(), e.getMessage(), null);
             } catch (StorageException e) {
-                respond(id, STATUS_ERROR, -1, null, e.code(), e.getMessage(), null);
+                respond(r.id(), STATUS_ERROR, -1, null, e.code(), e.getMessage(), null);
             } catch (IllegalArgumentException e) {
-                respond(id, STATUS_ERROR, -1, null, ErrorCode.INVALID_STATE, e.getMessage(), null);
+                respond(r.id(), STATUS_ERROR, -1, null, ErrorCode.INVALID_STATE, e.getMessage(), null);
             }
         }
+    }
+
+    /** A decoded REQUEST frame (see {@link Frame}); fields are bounded by {@link Limits}. */
+    record Request(long id, int op, int level, byte[] key, byte[] value, byte[] end, int limit) {
+    }
+
+    static Request parseRequest(Frame frame) throws ProtocolException {
+        frame.expect(FrameType.REQUEST);
+        Request r = new Request(frame.u64(), frame.u8(), frame.u8(), frame.blob(Limits.MAX_KEY_BYTES),
+                frame.blob(Limits.MAX_VALUE_BYTES), frame.blob(Limits.MAX_KEY_BYTES), frame.u32());
+        frame.end();
+        return r;
     }
 
     private void handle(long id, int op, int level, byte[] key, byte[] value, byte[] end, int limit) throws IOException {

@@ -18,6 +18,7 @@ import java.util.zip.CRC32C;
  */
 final class FrameChannel implements AutoCloseable {
     private final Socket socket;
+    private final String peer;
     private final DataInputStream in;
     private final DataOutputStream out;
     private final CRC32C sendCrc = new CRC32C();
@@ -27,9 +28,18 @@ final class FrameChannel implements AutoCloseable {
 
     FrameChannel(Socket socket) throws IOException {
         this.socket = socket;
+        this.peer = String.valueOf(socket.getRemoteSocketAddress());
         socket.setTcpNoDelay(true);
         this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 64 * 1024));
         this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 64 * 1024));
+    }
+
+    /** Frames over plain streams (no socket): for tests and fuzzing of the decoders. */
+    FrameChannel(java.io.InputStream in, java.io.OutputStream out, String peer) {
+        this.socket = null;
+        this.peer = peer;
+        this.in = new DataInputStream(in);
+        this.out = new DataOutputStream(out);
     }
 
     /** Lifts the receive bound to {@link Frame#MAX_BODY_BYTES}: only after the peer proved the secret. */
@@ -39,7 +49,9 @@ final class FrameChannel implements AutoCloseable {
 
     /** Blocks at most {@code millis} in each receive (0 = forever); a timeout is a {@link SocketTimeoutException}. */
     void receiveTimeout(int millis) throws IOException {
-        socket.setSoTimeout(millis);
+        if (socket != null) {
+            socket.setSoTimeout(millis);
+        }
     }
 
     void send(FrameBuilder frame) throws IOException {
@@ -83,17 +95,21 @@ final class FrameChannel implements AutoCloseable {
     }
 
     String peer() {
-        return String.valueOf(socket.getRemoteSocketAddress());
+        return peer;
     }
 
     boolean isClosed() {
-        return socket.isClosed();
+        return socket != null && socket.isClosed();
     }
 
     @Override
     public void close() {
         try {
-            socket.close();
+            if (socket != null) {
+                socket.close();
+            } else {
+                in.close();
+            }
         } catch (IOException ignored) {
             // closing: nothing to do
         }

@@ -100,7 +100,7 @@ public final class NodeClient implements AutoCloseable {
         return new WriteReceipt(r.lsn, r.reached);
     }
 
-    private record Response(int status, long lsn, WriteReceipt.Reached reached, String message, List<KeyValue> entries) {
+    record Response(int status, long lsn, WriteReceipt.Reached reached, String message, List<KeyValue> entries) {
     }
 
     private Response call(int op, int level, byte[] key, byte[] value, byte[] end, int limit) throws IOException {
@@ -110,7 +110,12 @@ public final class NodeClient implements AutoCloseable {
     }
 
     private Response read(long id) throws IOException {
-        Frame f = channel.receive().expect(FrameType.RESPONSE);
+        return parseResponse(channel.receive(), id);
+    }
+
+    /** Decodes a RESPONSE to request {@code id}; a node's error becomes the exception it reported. */
+    static Response parseResponse(Frame frame, long id) throws ProtocolException {
+        Frame f = frame.expect(FrameType.RESPONSE);
         long got = f.u64();
         int status = f.u8();
         long lsn = f.u64();

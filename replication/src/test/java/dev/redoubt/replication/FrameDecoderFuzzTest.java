@@ -1,0 +1,99 @@
+package dev.redoubt.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.redoubt.common.ErrorCode;
+import dev.redoubt.common.Limits;
+import dev.redoubt.common.StorageException;
+import dev.redoubt.testsupport.SimulatedStorageEnv;
+import dev.redoubt.wal.Wal;
+import dev.redoubt.wal.WalOptions;
+import dev.redoubt.wal.WalReader;
+import java.io.ByteArrayInputStream;
+import java.io.EOFException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+
+/**
+ * Hostile bytes for the decoders of the node protocol: a stream of frames as an authenticated peer could send
+ * it (the largest bounds apply), each decoded by the parser its type has; and a WAL chunk as a primary could
+ * send it, applied to a backup's log. Every input is decoded, or refused with {@link ProtocolException} /
+ * {@link EOFException} / {@link ErrorCode#CORRUPTION}; never another exception, an unbounded allocation or a
+ * hang. {@code mvn verify} replays the seed corpus; {@code JAZZER_FUZZ=1} fuzzes.
+ */
+class FrameDecoderFuzzTest {
+
+    @FuzzTest(maxDuration = "30s")
+    void hostileFrameStreamsDecodeOrAreRefused(byte[] bytes) throws Exception {
+        FrameChannel channel = new FrameChannel(new ByteArrayInputStream(bytes), OutputStream.nullOutputStream(), "fuzz");
+        channel.authenticated();
+        try {
+            for (int frames = 0; frames < 1000; frames++) {
+                decode(channel.receive());
+            }
+        } catch (ProtocolException | EOFException | StorageException refused) {
+            if (refused instanceof StorageException s) {
+                // a RESPONSE frame carrying the node's error is decoded into that error: any code is fine
+                assertThat(s.getMessage()).isNotNull();
+            }
+        }
+    }
+
+    private static void decode(Frame f) throws ProtocolException {
+        switch (f.type()) {
+            case REQUEST -> {
+                ClientSession.Request r = ClientSession.parseRequest(f);
+                assertThat(r.key() == null || r.key().length <= Limits.MAX_KEY_BYTES).isTrue();
+            }
+            case RESPONSE -> {
+                NodeClient.Response r = NodeClient.parseResponse(f, 1);
+                assertThat(r.entries().size()).isLessThanOrEqualTo(ClientSession.MAX_SCAN_ENTRIES);
+            }
+            case HISTORY -> assertThat(WalReceiver.readHistory(f)).isNotEmpty();
+            case WAL_CHUNK -> {
+                f.lsn();
+                f.lsn();
+                f.lsn();
+                f.blobView(Frame.MAX_BODY_BYTES);
+                f.end();
+            }
+            case FILE_CHUNK -> {
+                Bootstrap.validateName(f.str());
+                f.lsn();
+                f.blobView(CheckpointSender.FILE_CHUNK_BYTES);
+                f.end();
+            }
+            case ERROR -> f.expect(FrameType.WELCOME);
+            default -> {
+                // the other frames are fixed-size numbers and strings: read until the frame ends
+                while (true) {
+                    f.u8();
+                }
+            }
+        }
+    }
+
+    @FuzzTest(maxDuration = "30s")
+    void hostileWalChunksAreAppendedOrRefusedWithoutChangingTheLog(byte[] bytes) {
+        SimulatedStorageEnv env = new SimulatedStorageEnv();
+        try (Wal wal = Wal.open(env, Path.of("/backup"), WalOptions.defaults().segmentBytes(8192))) {
+            ByteBuffer chunk = ByteBuffer.allocateDirect(bytes.length);
+            chunk.put(bytes).flip();
+            try {
+                long end = wal.appendReplicated(chunk);
+                assertThat(end).isEqualTo(wal.writtenLsn());
+            } catch (StorageException e) {
+                assertThat(e.code()).isEqualTo(ErrorCode.CORRUPTION);
+                assertThat(wal.writtenLsn()).isZero();
+            }
+            try (WalReader reader = wal.newReader(0)) {
+                while (reader.next()) {
+                    assertThat(reader.lsn()).isLessThan(wal.writtenLsn());
+                }
+                assertThat(reader.status()).isEqualTo(WalReader.Status.END);
+            }
+        }
+    }
+}
