@@ -10,6 +10,7 @@ import dev.redoubt.testsupport.SimulatedStorageEnv;
 import dev.redoubt.wal.Wal;
 import dev.redoubt.wal.WalOptions;
 import dev.redoubt.wal.WalReader;
+import dev.redoubt.wal.WalRecordDescriptor;
 import java.io.ByteArrayInputStream;
 import java.io.EOFException;
 import java.io.OutputStream;
@@ -24,6 +25,19 @@ import java.nio.file.Path;
  * hang. {@code mvn verify} replays the seed corpus; {@code JAZZER_FUZZ=1} fuzzes.
  */
 class FrameDecoderFuzzTest {
+
+    /**
+     * The input is one frame body; it is framed with its true length and checksum, so the fuzzer spends its
+     * time in the field decoders rather than on guessing CRCs (a bad checksum is refused before any decoder
+     * runs; {@link HostilePeerTest} covers that path).
+     */
+    @FuzzTest(maxDuration = "30s")
+    void hostileFrameBodiesDecodeOrAreRefused(byte[] body) throws Exception {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(body);
+        ByteBuffer framed = ByteBuffer.allocate(8 + body.length).putInt(body.length).putInt((int) crc.getValue()).put(body);
+        hostileFrameStreamsDecodeOrAreRefused(framed.array());
+    }
 
     @FuzzTest(maxDuration = "30s")
     void hostileFrameStreamsDecodeOrAreRefused(byte[] bytes) throws Exception {
@@ -73,6 +87,28 @@ class FrameDecoderFuzzTest {
                 }
             }
         }
+    }
+
+    /**
+     * As below, with every record's CRC32C recomputed first, so the field checks behind the checksum (LSN,
+     * epoch, lengths, type, version, segment geometry) are what gets fuzzed.
+     */
+    @FuzzTest(maxDuration = "30s")
+    void hostileWalChunksWithValidChecksumsAreAppendedOrRefused(byte[] bytes) {
+        org.agrona.concurrent.UnsafeBuffer b = new org.agrona.concurrent.UnsafeBuffer(bytes);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        for (int at = 0; at + WalRecordDescriptor.HEADER_LENGTH <= bytes.length; ) {
+            byte type = WalRecordDescriptor.typeCode(b, at);
+            int stored = WalRecordDescriptor.storedLength(b, at);
+            boolean padding = type == dev.redoubt.wal.RecordType.PADDING.code();
+            if (stored < 0 || (!padding && at + WalRecordDescriptor.HEADER_LENGTH + (long) stored > bytes.length)) {
+                break;
+            }
+            int covered = WalRecordDescriptor.checksummedLength(type, stored);
+            WalRecordDescriptor.putChecksum(b, at, WalRecordDescriptor.computeChecksum(crc, ByteBuffer.wrap(bytes), at, covered));
+            at += padding ? WalRecordDescriptor.HEADER_LENGTH : WalRecordDescriptor.HEADER_LENGTH + stored;
+        }
+        hostileWalChunksAreAppendedOrRefusedWithoutChangingTheLog(bytes);
     }
 
     @FuzzTest(maxDuration = "30s")
