@@ -49,9 +49,9 @@ final class WalReceiver implements Runnable {
                 session();
                 backoff = 100;
             } catch (IOException | StorageException e) {
-                lastProblem = e.getMessage();
+                lastProblem = e.getMessage() != null ? e.getMessage() : e.toString();
                 if (running) {
-                    LOG.info("replication from {} interrupted: {}; retrying in {} ms", primary, e.getMessage(), backoff);
+                    LOG.info("replication from {} interrupted: {}; retrying in {} ms", primary, lastProblem, backoff);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
