@@ -753,6 +753,9 @@ final class LogWriter implements AutoCloseable {
                         + "log's segment ends at " + segmentEnd + ": primary and backup must use the same segment size ("
                         + allocator.segmentBytes() + " bytes here)");
             }
+            if (!padding && (WalRecordDescriptor.flags(b, at) & WalRecordDescriptor.FLAG_LZ4) != 0) {
+                checkInflates(b, at, stored, lsn);
+            }
             long recordEpoch = WalRecordDescriptor.epoch(b, at);
             if (recordEpoch < lastEpoch) {
                 throw new ReplicaChunkException("the record of LSN " + lsn + " has epoch " + recordEpoch
@@ -763,6 +766,28 @@ final class LogWriter implements AutoCloseable {
             at += sent;
         }
         return lastEpoch;
+    }
+
+    /**
+     * A compressed payload must inflate to exactly its raw length before the record is written: the applier
+     * would otherwise fail on it after the fsync, with the bad record already in the log.
+     */
+    private void checkInflates(UnsafeBuffer b, int at, int stored, long lsn) {
+        int raw = WalRecordDescriptor.rawLength(b, at);
+        if (inflated.capacity() < raw) {
+            BufferUtil.free(inflated);
+            inflated = ByteBuffer.allocateDirect(raw);
+        }
+        int n;
+        try {
+            n = DECOMPRESSOR.decompress(b.byteBuffer(), at + WalRecordDescriptor.HEADER_LENGTH, stored, inflated, 0, raw);
+        } catch (net.jpountz.lz4.LZ4Exception e) {
+            n = -1;
+        }
+        if (n != raw) {
+            throw new ReplicaChunkException("the LZ4 payload of the record of LSN " + lsn
+                    + " does not inflate to its raw length " + raw);
+        }
     }
 
     /** Writes a validated chunk: contiguous runs with one call each, rolling segments where the primary did. */

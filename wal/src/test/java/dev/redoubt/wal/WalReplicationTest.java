@@ -137,6 +137,24 @@ class WalReplicationTest {
     }
 
     @Test
+    void aRecordWhoseCompressedPayloadDoesNotInflateIsRefusedBeforeItIsWritten() {
+        // Found by fuzzing: a valid checksum over an LZ4 flag and a payload that is not LZ4 was written to the
+        // log (and then failed the applier) instead of being refused.
+        ByteBuffer forged = ByteBuffer.allocateDirect(WalRecordDescriptor.HEADER_LENGTH + 1).order(WalRecordDescriptor.ORDER);
+        org.agrona.concurrent.UnsafeBuffer b = new org.agrona.concurrent.UnsafeBuffer(forged);
+        WalRecordDescriptor.writeHeader(b, 0, RecordType.WRITE_BATCH, WalRecordDescriptor.FLAG_LZ4, 1, 0, 0, 0, 0);
+        b.putByte(WalRecordDescriptor.HEADER_LENGTH, (byte) 'x');
+        rechecksum(forged);
+        try (Wal backup = Wal.open(env, BACKUP, WalOptions.defaults().segmentBytes(8192))) {
+            assertThatThrownBy(() -> backup.appendReplicated(forged))
+                    .isInstanceOfSatisfying(StorageException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CORRUPTION))
+                    .hasMessageContaining("LZ4");
+            assertThat(backup.writtenLsn()).isZero();
+            assertThat(backup.append(RecordType.WRITE_BATCH, new byte[3])).isZero();
+        }
+    }
+
+    @Test
     void aBackupWithAnotherSegmentSizeRefusesThePrimarysPadding() {
         Random random = new Random(SEED);
         try (Wal primary = Wal.open(env, PRIMARY, WalOptions.defaults().segmentBytes(8192));
