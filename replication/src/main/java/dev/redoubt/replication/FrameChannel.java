@@ -94,6 +94,11 @@ final class FrameChannel implements AutoCloseable {
         return new Frame(type, ByteBuffer.wrap(receiveBuffer, 1, length - 1).slice());
     }
 
+    /** Bytes that can be read without blocking (buffered or already arrived): a next frame may be waiting. */
+    int available() throws IOException {
+        return in.available();
+    }
+
     String peer() {
         return peer;
     }

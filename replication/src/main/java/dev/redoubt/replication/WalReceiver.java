@@ -23,6 +23,8 @@ final class WalReceiver implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(WalReceiver.class);
     private static final int CONNECT_TIMEOUT_MILLIS = 2_000;
     /** Three missed heartbeats and the primary is presumed gone; the receiver reconnects. */
+    /** Chunks already waiting are appended together up to this many bytes (one fsync for the group). */
+    static final int GROUP_BYTES = 8 * 1024 * 1024;
     private static final int SILENCE_TIMEOUT_MILLIS = (int) (WalSender.HEARTBEAT_MILLIS * 6);
 
     private final Node node;
@@ -94,11 +96,13 @@ final class WalReceiver implements Runnable {
         c.receiveTimeout(SILENCE_TIMEOUT_MILLIS);
         connected = true;
         lastProblem = null;
+        Frame next = null;
         while (running) {
-            Frame frame = c.receive();
+            Frame frame = next != null ? next : c.receive();
+            next = null;
             lastFrameMillis = System.currentTimeMillis();
             switch (frame.type()) {
-                case WAL_CHUNK -> receiveChunk(port, frame, f);
+                case WAL_CHUNK -> next = receiveChunks(c, port, frame, f);
                 case CHECKPOINT_BEGIN -> {
                     receiveCheckpoint(c, frame, welcome.segmentBytes());
                     return; // reconnect from the checkpoint LSN
@@ -171,29 +175,57 @@ final class WalReceiver implements Runnable {
         }
     }
 
-    private void receiveChunk(ReplicationPort port, Frame frame, FrameBuilder f) throws IOException {
+    /**
+     * Receives {@code first} and every WAL_CHUNK already waiting behind it (up to {@value #GROUP_BYTES} bytes),
+     * checks that each continues the one before, and appends them as one group: one write and one fsync for
+     * all of them (the backup's group commit), then one ACK. Returns the non-chunk frame that ended the group,
+     * if one was read, for the caller to handle.
+     */
+    private Frame receiveChunks(FrameChannel c, ReplicationPort port, Frame first, FrameBuilder f) throws IOException {
+        long expected = port.writtenLsn();
+        chunk.clear();
+        Frame frame = first;
+        while (true) {
+            expected = addChunk(port, frame, expected);
+            if (c.available() <= 0 || chunk.position() >= GROUP_BYTES) {
+                frame = null;
+                break;
+            }
+            frame = c.receive();
+            if (frame.type() != FrameType.WAL_CHUNK) {
+                break;
+            }
+        }
+        chunk.flip();
+        long newEnd = port.appendReplicated(chunk);
+        if (newEnd != expected) {
+            throw new ProtocolException("the WAL chunks said they end at LSN " + expected + " but their records end at " + newEnd);
+        }
+        primaryDurable = Math.max(primaryDurable, newEnd);
+        acknowledge(port, f);
+        return frame;
+    }
+
+    /** Checks one WAL_CHUNK against the expected LSN and copies its records after the group's; returns its end. */
+    private long addChunk(ReplicationPort port, Frame frame, long expected) throws IOException {
         long epoch = frame.lsn();
         long previous = frame.lsn();
         long end = frame.lsn();
         ByteBuffer records = frame.blobView(Frame.MAX_BODY_BYTES);
         frame.end();
         checkEpoch(port, epoch);
-        long mine = port.writtenLsn();
-        if (previous != mine || records == null || end < previous) {
+        if (previous != expected || records == null || end < previous) {
             throw new ProtocolException("a WAL chunk for LSN " + previous + ".." + end + " does not continue this"
-                    + " backup's log, which ends at LSN " + mine);
+                    + " backup's log, which ends at LSN " + expected);
         }
-        if (chunk.capacity() < records.remaining()) {
-            chunk = ByteBuffer.allocateDirect(Math.max(records.remaining(), chunk.capacity() * 2));
+        if (chunk.remaining() < records.remaining()) {
+            ByteBuffer bigger = ByteBuffer.allocateDirect(Math.max(chunk.position() + records.remaining(), chunk.capacity() * 2));
+            chunk.flip();
+            bigger.put(chunk);
+            chunk = bigger;
         }
-        chunk.clear();
-        chunk.put(records).flip();
-        long newEnd = port.appendReplicated(chunk);
-        if (newEnd != end) {
-            throw new ProtocolException("the WAL chunk said it ends at LSN " + end + " but its records end at " + newEnd);
-        }
-        primaryDurable = Math.max(primaryDurable, end);
-        acknowledge(port, f);
+        chunk.put(records);
+        return end;
     }
 
     private void acknowledge(ReplicationPort port, FrameBuilder f) throws IOException {
