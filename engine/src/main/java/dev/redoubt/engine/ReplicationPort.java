@@ -41,6 +41,11 @@ public final class ReplicationPort {
         return engine.wal().newRawReader(fromLsn);
     }
 
+    /** A reader of fsynced records only, padding included; kept open it follows the durable end. */
+    public WalReader newDurableRawReader(long fromLsn) {
+        return engine.wal().newDurableRawReader(fromLsn);
+    }
+
     /** Every byte below it is written, and (the applier runs before publication) applied to the memtable. */
     public long writtenLsn() {
         return engine.wal().writtenLsn();

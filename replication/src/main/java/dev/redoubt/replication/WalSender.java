@@ -114,25 +114,31 @@ final class WalSender {
     private void stream(FrameBuilder f, long from) throws IOException, InterruptedException {
         long position = from;
         long lastSend = System.currentTimeMillis();
-        while (!channel.isClosed() && node.isPrimary()) {
-            long durable = port.durableLsn();
-            long end = position < durable ? packChunk(f, position, durable) : position;
-            if (end > position) {
-                channel.send(f);
-                position = end;
-                lastSend = System.currentTimeMillis();
-                continue;
+        // One reader for the whole session: it follows the durable end, so nothing is re-read or re-opened.
+        try (WalReader reader = port.newDurableRawReader(from)) {
+            while (!channel.isClosed() && node.isPrimary()) {
+                long end = packChunk(f, reader, position);
+                if (end > position) {
+                    channel.send(f);
+                    position = end;
+                    lastSend = System.currentTimeMillis();
+                    continue;
+                }
+                if (System.currentTimeMillis() - lastSend >= HEARTBEAT_MILLIS) {
+                    channel.send(f.start(FrameType.HEARTBEAT).u64(node.epoch()).u64(port.durableLsn())
+                            .u64(System.currentTimeMillis()));
+                    lastSend = System.currentTimeMillis();
+                }
+                node.signal().await(2);
             }
-            if (System.currentTimeMillis() - lastSend >= HEARTBEAT_MILLIS) {
-                channel.send(f.start(FrameType.HEARTBEAT).u64(node.epoch()).u64(durable).u64(System.currentTimeMillis()));
-                lastSend = System.currentTimeMillis();
-            }
-            node.signal().await(2);
         }
     }
 
-    /** Fills {@code f} with a WAL_CHUNK of whole durable records from {@code from}; returns its end LSN. */
-    private long packChunk(FrameBuilder f, long from, long durable) {
+    /**
+     * Fills {@code f} with a WAL_CHUNK of the durable records the reader has from {@code from}, about
+     * {@value #CHUNK_BYTES} bytes (the record that crosses it is included); returns the chunk's end LSN.
+     */
+    private long packChunk(FrameBuilder f, WalReader reader, long from) {
         f.start(FrameType.WAL_CHUNK).u64(node.epoch()).u64(from);
         int endAt = f.position();
         f.u64(from);
@@ -140,20 +146,15 @@ final class WalSender {
         f.u32(0);
         int bytes = 0;
         long end = from;
-        try (WalReader reader = port.newRawReader(from)) {
-            while (reader.next()) {
-                if (reader.nextLsn() > durable || (bytes > 0 && bytes + reader.recordLength() > CHUNK_BYTES)) {
-                    break;
-                }
-                java.nio.ByteBuffer dst = f.ensure(reader.recordLength());
-                reader.recordBuffer().getBytes(reader.recordIndex(), dst, dst.position(), reader.recordLength());
-                dst.position(dst.position() + reader.recordLength());
-                bytes += reader.recordLength();
-                end = reader.nextLsn();
-            }
-            if (reader.status() == WalReader.Status.CORRUPT) {
-                throw new StorageException(ErrorCode.CORRUPTION, "the primary's own WAL is damaged: " + reader.problem());
-            }
+        while (bytes < CHUNK_BYTES && reader.next()) {
+            java.nio.ByteBuffer dst = f.ensure(reader.recordLength());
+            reader.recordBuffer().getBytes(reader.recordIndex(), dst, dst.position(), reader.recordLength());
+            dst.position(dst.position() + reader.recordLength());
+            bytes += reader.recordLength();
+            end = reader.nextLsn();
+        }
+        if (reader.status() == WalReader.Status.CORRUPT) {
+            throw new StorageException(ErrorCode.CORRUPTION, "the primary's own WAL is damaged: " + reader.problem());
         }
         f.putU32At(lengthAt, bytes);
         f.putU64At(endAt, end);

@@ -37,6 +37,7 @@ final class SegmentReader implements AutoCloseable {
     final long base;
     final long size;
     private final StorageFile file;
+    private final java.util.function.LongSupplier limitLsn;
     private final CRC32C crc = new CRC32C();
     private ByteBuffer window;
     private ByteBuffer windowView;
@@ -49,6 +50,15 @@ final class SegmentReader implements AutoCloseable {
     private int recordIndex;
 
     SegmentReader(StorageEnv env, Path path, long base) throws IOException {
+        this(env, path, base, () -> Long.MAX_VALUE);
+    }
+
+    /**
+     * A reader whose window never holds bytes at or past {@code limitLsn} (a live log's written end): bytes the
+     * writer has not written yet are never cached, so a reader kept open sees them once they are written.
+     */
+    SegmentReader(StorageEnv env, Path path, long base, java.util.function.LongSupplier limitLsn) throws IOException {
+        this.limitLsn = limitLsn;
         this.path = path;
         this.base = base;
         this.file = env.openForRead(path);
@@ -82,7 +92,8 @@ final class SegmentReader implements AutoCloseable {
         if (length > window.capacity()) {
             allocate(length);
         }
-        int toRead = (int) Math.min(window.capacity(), size - offset);
+        long limit = limitLsn.getAsLong() - base;
+        int toRead = (int) Math.min(window.capacity(), Math.max(offset + length, Math.min(size, limit)) - offset);
         window.clear();
         window.limit(toRead);
         int got = 0;

@@ -332,6 +332,14 @@ public final class Wal implements AutoCloseable {
     }
 
     /**
+     * As {@link #newRawReader}, stopping at the durable end instead: every record it returns has been fsynced
+     * (what a primary may ship). Kept open, it returns later records as they become durable.
+     */
+    public WalReader newDurableRawReader(long fromLsn) {
+        return WalReader.open(env, walDir, fromLsn, writer::durableLsn, true);
+    }
+
+    /**
      * The segment file holding {@code lsn}: the one with the largest base LSN at or below it (a position at a
      * segment's end belongs to that segment until the next one exists). Null if no segment starts at or below
      * {@code lsn}.

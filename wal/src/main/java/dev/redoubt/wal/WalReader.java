@@ -111,7 +111,7 @@ public final class WalReader implements AutoCloseable {
             throw new StorageException(ErrorCode.INVALID_STATE, "LSN " + fromLsn
                     + " is no longer in the WAL: the oldest retained segment starts at LSN " + first);
         }
-        segment = new SegmentReader(env, containing, containingBase);
+        segment = new SegmentReader(env, containing, containingBase, limitLsn);
     }
 
     /** Moves to the next record; false at the end of the log or at damage ({@link #status()} tells which). */
@@ -182,7 +182,7 @@ public final class WalReader implements AutoCloseable {
             return false;
         }
         segment.close();
-        segment = new SegmentReader(env, next, nextBase);
+        segment = new SegmentReader(env, next, nextBase, limitLsn);
         position = nextBase;
         return true;
     }

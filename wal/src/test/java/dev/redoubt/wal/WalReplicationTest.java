@@ -52,6 +52,27 @@ class WalReplicationTest {
     }
 
     @Test
+    void aReaderKeptOpenOnALiveLogSeesRecordsAppendedAfterItReachedTheEnd() {
+        Random random = new Random(SEED);
+        WalOptions options = WalOptions.defaults().segmentBytes(8192);
+        try (Wal wal = Wal.open(env, PRIMARY, options); WalReader reader = wal.newRawReader(0)) {
+            List<Long> seen = new ArrayList<>();
+            for (int round = 0; round < 40; round++) {
+                WalTestLog.appendRandom(wal, random, 1 + random.nextInt(5), 1500);
+                while (reader.next()) {
+                    if (reader.type() != RecordType.PADDING) {
+                        seen.add(reader.lsn());
+                    }
+                }
+                assertThat(reader.status()).as("seed %d, round %d: %s", SEED, round, reader.problem())
+                        .isEqualTo(WalReader.Status.END);
+                assertThat(reader.position()).as("seed %d, round %d", SEED, round).isEqualTo(wal.writtenLsn());
+            }
+            assertThat(seen).as("seed %d", SEED).isEqualTo(WalTestLog.readAll(wal).stream().map(WalTestLog.Read::lsn).toList());
+        }
+    }
+
+    @Test
     void aPromotedBackupAppendsAfterWhatItReceived() {
         Random random = new Random(SEED);
         WalOptions options = WalOptions.defaults().segmentBytes(8192);
