@@ -34,7 +34,11 @@ public class StorageException extends RuntimeException {
         return new StorageException(ErrorCode.IO, whatFailed + ": " + e, e);
     }
 
-    static boolean isNoSpace(Throwable e) {
+    /**
+     * Whether {@code e}, or any of its causes, is a full disk ({@code ENOSPC}): what a log or database that
+     * refuses writes after a failure reports as {@link ErrorCode#NO_SPACE}, since freeing space is the fix.
+     */
+    public static boolean isNoSpace(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             String m = t.getMessage();
             if (m != null && (m.contains("No space left on device") || m.contains("ENOSPC"))) {

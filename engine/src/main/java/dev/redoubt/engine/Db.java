@@ -39,6 +39,13 @@ import org.agrona.concurrent.UnsafeBuffer;
  * removed. Reads take a reference-counted {@link SuperVersion} and look in the memtables, then level 0 newest
  * first, then one table per deeper level.
  *
+ * <p>Failures: after a failed WAL write or fsync, or a failed background flush or compaction, nothing more is
+ * acknowledged: every write, flush and compaction throws a {@link StorageException} ({@link ErrorCode#FAILED}, or
+ * {@link ErrorCode#NO_SPACE} when the disk was full) saying what failed, also once the disk is healthy again, and
+ * {@link DbStats#failure()} says the same. Reads keep working. Close and reopen: recovery reads what is really on
+ * disk and keeps every acknowledged write. A failed fsync is never retried (the kernel may have dropped the data
+ * and would report success the second time).
+ *
  * <p>Thread-safety: every public method may be called from any number of threads.
  */
 public final class Db implements AutoCloseable {

@@ -25,6 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.agrona.DirectBuffer;
@@ -60,6 +61,7 @@ final class DbEngine implements AutoCloseable {
 
     private volatile long visibleSequence = -1;
     private final ConcurrentSkipListMap<Long, Integer> snapshots = new ConcurrentSkipListMap<>();
+    private static final DirectBuffer NO_PAYLOAD = new UnsafeBuffer(new byte[0]);
     private final ThreadLocal<UnsafeBuffer> batchView = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[0]));
 
     final AtomicLong writeStalls = new AtomicLong();
@@ -68,9 +70,14 @@ final class DbEngine implements AutoCloseable {
     final AtomicLong compactions = new AtomicLong();
     final AtomicLong compactionBytesIn = new AtomicLong();
     final AtomicLong compactionBytesOut = new AtomicLong();
-    private volatile Throwable backgroundError;
     private volatile StorageException writeRefusal;
     private volatile java.util.function.LongSupplier retentionFloor = () -> Long.MAX_VALUE;
+    /**
+     * The first failure after which this Db refuses writes until it is reopened (RocksDB's background error): a
+     * failed WAL write or fsync, or a failed background flush or compaction. Null while healthy; never cleared,
+     * because only a reopen, whose recovery reads what is really on disk, can tell what survived.
+     */
+    private final AtomicReference<Failure> failure = new AtomicReference<>();
     private volatile boolean closing;
     private BackgroundWork background;
     private DbRecoveryReport recoveryReport;
@@ -78,6 +85,10 @@ final class DbEngine implements AutoCloseable {
 
     /** A memtable waiting for flush, and the LSN below which it holds every change. */
     record ImmutableMemtable(Memtable memtable, long checkpointLsn) {
+    }
+
+    /** Why the Db refuses writes: what failed and what to do, in words, and the exception that said so. */
+    private record Failure(String description, Throwable cause) {
     }
 
     private DbEngine(StorageEnv env, Path dir, DbOptions options, VersionSet versions) {
@@ -237,7 +248,7 @@ final class DbEngine implements AutoCloseable {
         }
         UnsafeBuffer view = batchView.get();
         view.wrap(batch.array(), 0, batch.encodedBytes());
-        return wal.append(RecordType.WRITE_BATCH, view, 0, batch.encodedBytes(), durability);
+        return appendToWal(RecordType.WRITE_BATCH, view, batch.encodedBytes(), durability);
     }
 
     /** Makes every later local write fail with this error (a backup, a fenced primary); null accepts them again. */
@@ -248,7 +259,14 @@ final class DbEngine implements AutoCloseable {
     /** A backup's append of a primary's records (see {@link Wal#appendReplicated}); they are applied as redo. */
     long appendReplicated(java.nio.ByteBuffer chunk) {
         checkWritable();
-        return wal.appendReplicated(chunk);
+        try {
+            return wal.appendReplicated(chunk);
+        } catch (StorageException e) {
+            if (e.code() == ErrorCode.FAILED || e.code() == ErrorCode.NO_SPACE) {
+                recordFailure(e.getMessage(), e.getCause() != null ? e.getCause() : e);
+            }
+            throw e;
+        }
     }
 
     Wal wal() {
@@ -264,6 +282,21 @@ final class DbEngine implements AutoCloseable {
         retentionFloor = floor;
     }
 
+    /**
+     * Appends a record and returns its LSN; a WAL that failed (it refuses every later append by itself) also
+     * fails the Db, so that flushes and compactions are refused too and {@link #stats()} says why.
+     */
+    private long appendToWal(RecordType type, DirectBuffer payload, int length, Durability durability) {
+        try {
+            return wal.append(type, payload, 0, length, durability);
+        } catch (StorageException e) {
+            if (e.code() == ErrorCode.FAILED || e.code() == ErrorCode.NO_SPACE) {
+                recordFailure(e.getMessage(), e.getCause() != null ? e.getCause() : e);
+            }
+            throw e;
+        }
+    }
+
     private void checkWritable() {
         if (options.readOnly()) {
             throw new StorageException(ErrorCode.INVALID_STATE, "the database was opened read-only");
@@ -271,11 +304,17 @@ final class DbEngine implements AutoCloseable {
         if (closing) {
             throw new StorageException(ErrorCode.CLOSED, "the database is closed");
         }
-        Throwable e = backgroundError;
-        if (e != null) {
-            throw new StorageException(ErrorCode.FAILED, "a background flush or compaction failed (" + e.getMessage()
-                    + "); the database refuses writes until it is reopened", e);
+        Failure f = failure.get();
+        if (f != null) {
+            // A full disk keeps its own code: the fix (free space, then reopen) differs from other failures.
+            ErrorCode code = StorageException.isNoSpace(f.cause()) ? ErrorCode.NO_SPACE : ErrorCode.FAILED;
+            throw new StorageException(code, f.description(), f.cause());
         }
+    }
+
+    /** Keeps the first failure: later ones are its consequences, and the first says what went wrong. */
+    private void recordFailure(String description, Throwable cause) {
+        failure.compareAndSet(null, new Failure(description, cause));
     }
 
     /**
@@ -307,7 +346,7 @@ final class DbEngine implements AutoCloseable {
         stateLock.lock();
         try {
             long stallStart = 0;
-            while (immutables.size() >= options.maxImmutableMemtables() && backgroundError == null && !closing
+            while (immutables.size() >= options.maxImmutableMemtables() && failure.get() == null && !closing
                     && background != null && background.running()) {
                 if (stallStart == 0) {
                     stallStart = System.nanoTime();
@@ -523,7 +562,7 @@ final class DbEngine implements AutoCloseable {
             throw new StorageException(refusal.code(), refusal.getMessage());
         }
         // The marker goes through the log, so the switch happens at a record boundary in LSN order.
-        wal.append(RecordType.CHECKPOINT, new byte[0], Durability.SYNC);
+        appendToWal(RecordType.CHECKPOINT, NO_PAYLOAD, 0, Durability.SYNC);
         stateLock.lock();
         try {
             while (!immutables.isEmpty()) {
@@ -610,10 +649,14 @@ final class DbEngine implements AutoCloseable {
         }
     }
 
+    /** Called by a background worker that failed: the Db refuses writes from now on, saying why. */
     void backgroundFailed(Throwable e) {
-        if (backgroundError == null) {
-            backgroundError = e;
-        }
+        String what = "a background flush or compaction failed";
+        // A bare IOException (the manifest's, a rename's) goes through the one choke point, so a full disk says so.
+        String description = e instanceof IOException io ? StorageException.fromIo(what, io).getMessage()
+                : what + ": " + (e instanceof StorageException ? e.getMessage() : e.toString());
+        recordFailure(description + (description.endsWith(".") ? "" : ".") + " The database refuses writes until it"
+                + " is reopened; recovery keeps every acknowledged write", e);
         stateLock.lock();
         try {
             flushed.signalAll();
@@ -622,8 +665,10 @@ final class DbEngine implements AutoCloseable {
         }
     }
 
-    Throwable backgroundError() {
-        return backgroundError;
+    /** Why the Db refuses writes, or null while it accepts them. */
+    String failure() {
+        Failure f = failure.get();
+        return f == null ? null : f.description();
     }
 
     boolean closing() {
@@ -651,7 +696,8 @@ final class DbEngine implements AutoCloseable {
             return new DbStats(files, bytes, memBytes, sv.immutables.size(), walBytes, writeStalls.get(),
                     writeStallNanos.get(), tables.blockCache().hits(), tables.blockCache().misses(), flushes.get(),
                     compactions.get(), compactionBytesIn.get(), compactionBytesOut.get(), visibleSequence,
-                    wal == null ? 0 : wal.writtenLsn(), wal == null ? 0 : wal.durableLsn(), versions.checkpointLsn());
+                    wal == null ? 0 : wal.writtenLsn(), wal == null ? 0 : wal.durableLsn(), versions.checkpointLsn(),
+                    failure());
         } finally {
             release(sv);
         }

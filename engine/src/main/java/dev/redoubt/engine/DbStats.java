@@ -22,12 +22,15 @@ import java.util.List;
  * @param writtenLsn         WAL bytes written below this LSN
  * @param durableLsn         WAL bytes fsynced below this LSN
  * @param checkpointLsn      every change below it is in tables
+ * @param failure            why the database refuses writes until it is reopened (a failed WAL write or fsync,
+ *                           a failed background flush or compaction, a full disk) and what to do; null while
+ *                           it accepts writes
  */
 public record DbStats(List<Integer> levelFiles, List<Long> levelBytes, long memtableBytes, int immutableMemtables,
                       long walBytes, long writeStalls, long writeStallNanos, long blockCacheHits,
                       long blockCacheMisses, long flushes, long compactions, long compactionBytesIn,
                       long compactionBytesOut, long lastSequence, long writtenLsn, long durableLsn,
-                      long checkpointLsn) {
+                      long checkpointLsn, String failure) {
 
     public double blockCacheHitRate() {
         long total = blockCacheHits + blockCacheMisses;

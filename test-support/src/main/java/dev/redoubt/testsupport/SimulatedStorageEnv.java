@@ -53,8 +53,10 @@ import java.util.Map;
  * itself stays usable, as after a restart.
  *
  * <h2>Faults</h2>
- * {@link #failForceAfter} makes forces fail (fsync error), {@link #failWritesAfterBytes} fills the disk,
- * {@link #clearFaults} removes both; faults stay set across cuts and crashes (they belong to the disk).
+ * Counted from the call that sets them: {@link #failForceAt} fails one force and {@link #failForceAfter} every
+ * force from then on (fsync errors), {@link #failWriteAt} fails one write (an I/O error), and
+ * {@link #failWritesAfterBytes} fills the disk. {@link #clearFaults} removes them all; they stay set across
+ * cuts and crashes (they belong to the disk). {@link #injectedFailures} lists the calls they failed.
  * {@link #flipBit} and {@link #writeRaw} corrupt the medium (both the current and the durable content).
  *
  * <h2>Thread-safety</h2>
@@ -67,6 +69,7 @@ public final class SimulatedStorageEnv implements StorageEnv {
     static final String POWER_CUT = "power was cut";
     static final String PROCESS_KILLED = "process was killed";
     static final String FSYNC_FAILURE = "injected fsync failure";
+    static final String WRITE_FAILURE = "injected write failure";
     static final String DISK_FULL = "No space left on device";
 
     private final Object lock = new Object();
@@ -77,12 +80,28 @@ public final class SimulatedStorageEnv implements StorageEnv {
      */
     private final List<String> deaths = new ArrayList<>();
 
-    /** Forces that will still succeed before they start failing; negative when no fault is set. */
+    /** Forces that will still succeed before one fails; negative when no fault is set. */
     private long forcesBeforeFailure = -1;
+    /** Whether the force fault stays set after it fired ({@link #failForceAfter}) or clears ({@link #failForceAt}). */
+    private boolean forceFailureRepeats;
+    /** Writes that will still succeed before one fails; negative when no fault is set. */
+    private long writesBeforeFailure = -1;
     /** Bytes that still fit on the disk; negative when no fault is set. */
     private long spaceLeft = -1;
     private long forceCount;
+    private long writeCount;
     private long bytesWritten;
+    private final List<InjectedFailure> injectedFailures = new ArrayList<>();
+
+    /**
+     * A call that an injected fault failed.
+     *
+     * @param call "force" or "write"
+     * @param path the file's name when the call failed (the name it was opened under if it has none left)
+     * @param message the message of the IOException thrown
+     */
+    public record InjectedFailure(String call, Path path, String message) {
+    }
 
     // ---------------------------------------------------------------- StorageEnv
 
@@ -94,7 +113,7 @@ public final class SimulatedStorageEnv implements StorageEnv {
             if (inode == null) {
                 throw directories.containsKey(p) ? isADirectory(p) : new NoSuchFileException(p.toString());
             }
-            return new Handle(inode, false);
+            return new Handle(inode, p, false);
         }
     }
 
@@ -108,7 +127,7 @@ public final class SimulatedStorageEnv implements StorageEnv {
             }
             // The new name is current only: it is durable after syncDirectory of the parent.
             Inode inode = dir.current.computeIfAbsent(name(p), n -> new Inode());
-            return new Handle(inode, true);
+            return new Handle(inode, p, true);
         }
     }
 
@@ -268,21 +287,56 @@ public final class SimulatedStorageEnv implements StorageEnv {
     /**
      * Makes the {@code forcesFromNow}-th force from now, and every force after it, throw
      * {@code IOException("injected fsync failure")}; {@code 1} fails the very next force. A failed force
-     * makes nothing durable; the file's current content is kept.
+     * makes nothing durable; the file's current content is kept. Replaces a fault set by {@link #failForceAt}.
      */
     public void failForceAfter(int forcesFromNow) {
+        setForceFault(forcesFromNow, true);
+    }
+
+    /**
+     * Makes only the {@code forcesFromNow}-th force from now throw {@code IOException("injected fsync
+     * failure")}; {@code 1} fails the very next force, and forces after the failed one succeed again. That is
+     * how Linux reports a failed writeback on most file systems: once, after which the pages count as clean
+     * and the next fsync succeeds though the data never reached the disk (PostgreSQL's "fsyncgate"). So a
+     * caller that retries sees success; only one that treats the first failure as fatal stays correct. A
+     * failed force makes nothing durable; the file's current content is kept. Replaces a fault set by
+     * {@link #failForceAfter}.
+     */
+    public void failForceAt(int forcesFromNow) {
+        setForceFault(forcesFromNow, false);
+    }
+
+    private void setForceFault(int forcesFromNow, boolean repeats) {
         if (forcesFromNow < 1) {
             throw new IllegalArgumentException("forcesFromNow must be at least 1, was " + forcesFromNow);
         }
         synchronized (lock) {
             forcesBeforeFailure = forcesFromNow - 1L;
+            forceFailureRepeats = repeats;
+        }
+    }
+
+    /**
+     * Makes only the {@code writesFromNow}-th write from now throw {@code IOException("injected write
+     * failure")} (an {@code EIO}); {@code 1} fails the very next write. The failed write changes nothing (no
+     * byte written, the buffer's position unchanged); writes after it succeed again. Counted are the writes
+     * on live, writable handles, empty ones included.
+     */
+    public void failWriteAt(int writesFromNow) {
+        if (writesFromNow < 1) {
+            throw new IllegalArgumentException("writesFromNow must be at least 1, was " + writesFromNow);
+        }
+        synchronized (lock) {
+            writesBeforeFailure = writesFromNow - 1L;
         }
     }
 
     /**
      * Fills the disk after {@code bytes} more written bytes: the write that crosses the limit writes the
      * part that fits (and advances its buffer past it), then throws {@code IOException("No space left on
-     * device")}, as does every later non-empty write. Zero-filled gaps and truncations use no space.
+     * device")} (the text {@code StorageException.fromIo} maps to {@code ErrorCode.NO_SPACE}), as does every
+     * later non-empty write. A budget of written bytes, not a model of free blocks: a byte written over an
+     * existing one counts too, a delete frees nothing. Zero-filled gaps and truncations use no space.
      */
     public void failWritesAfterBytes(long bytes) {
         if (bytes < 0) {
@@ -293,11 +347,19 @@ public final class SimulatedStorageEnv implements StorageEnv {
         }
     }
 
-    /** Removes the faults set by {@link #failForceAfter} and {@link #failWritesAfterBytes}. */
+    /** Removes every fault not yet fired, and the full disk: later forces and writes succeed. */
     public void clearFaults() {
         synchronized (lock) {
             forcesBeforeFailure = -1;
+            writesBeforeFailure = -1;
             spaceLeft = -1;
+        }
+    }
+
+    /** Every call an injected fault (failed force or write, full disk) failed so far, oldest first. */
+    public List<InjectedFailure> injectedFailures() {
+        synchronized (lock) {
+            return List.copyOf(injectedFailures);
         }
     }
 
@@ -305,6 +367,13 @@ public final class SimulatedStorageEnv implements StorageEnv {
     public long forceCount() {
         synchronized (lock) {
             return forceCount;
+        }
+    }
+
+    /** The number of writes that succeeded (every byte written), over the env's life. */
+    public long writeCount() {
+        synchronized (lock) {
+            return writeCount;
         }
     }
 
@@ -402,13 +471,44 @@ public final class SimulatedStorageEnv implements StorageEnv {
         return granted;
     }
 
-    private void checkForceFault() throws IOException {
+    private void checkForceFault(Handle handle) throws IOException {
         if (forcesBeforeFailure == 0) {
-            throw new IOException(FSYNC_FAILURE);
+            if (!forceFailureRepeats) {
+                forcesBeforeFailure = -1;
+            }
+            throw injected("force", handle, FSYNC_FAILURE);
         }
         if (forcesBeforeFailure > 0) {
             forcesBeforeFailure--;
         }
+    }
+
+    private void checkWriteFault(Handle handle) throws IOException {
+        if (writesBeforeFailure == 0) {
+            writesBeforeFailure = -1;
+            throw injected("write", handle, WRITE_FAILURE);
+        }
+        if (writesBeforeFailure > 0) {
+            writesBeforeFailure--;
+        }
+    }
+
+    /** Records the failure of {@code call} on {@code handle}'s file; returns the exception to throw. */
+    private IOException injected(String call, Handle handle, String message) {
+        injectedFailures.add(new InjectedFailure(call, currentPathOf(handle), message));
+        return new IOException(message);
+    }
+
+    /** The name the handle's file has now (a linear search: failures are rare), else the one it was opened under. */
+    private Path currentPathOf(Handle handle) {
+        for (Map.Entry<Path, Directory> d : directories.entrySet()) {
+            for (Map.Entry<String, Inode> e : d.getValue().current.entrySet()) {
+                if (e.getValue() == handle.inode) {
+                    return d.getKey().resolve(e.getKey());
+                }
+            }
+        }
+        return handle.openedAs;
     }
 
     // ---------------------------------------------------------------- open files
@@ -416,13 +516,15 @@ public final class SimulatedStorageEnv implements StorageEnv {
     /** An open file: like a file descriptor, it follows its inode through renames and deletes. */
     private final class Handle implements StorageFile {
         private final Inode inode;
+        private final Path openedAs;
         private final boolean writable;
         /** The process lifetime this handle belongs to (an index into {@code deaths}). */
         private final int lifetime;
         private boolean closed;
 
-        Handle(Inode inode, boolean writable) {
+        Handle(Inode inode, Path openedAs, boolean writable) {
             this.inode = inode;
+            this.openedAs = openedAs;
             this.writable = writable;
             this.lifetime = deaths.size();
         }
@@ -445,13 +547,15 @@ public final class SimulatedStorageEnv implements StorageEnv {
                 if (position < 0) {
                     throw new IllegalArgumentException("negative position " + position);
                 }
+                checkWriteFault(this);
                 int wanted = src.remaining();
                 int fits = allocate(wanted);
                 inode.write(position, src, fits);
                 bytesWritten += fits;
                 if (fits < wanted) {
-                    throw new IOException(DISK_FULL);
+                    throw injected("write", this, DISK_FULL);
                 }
+                writeCount++;
             }
         }
 
@@ -459,7 +563,7 @@ public final class SimulatedStorageEnv implements StorageEnv {
         public void force() throws IOException {
             synchronized (lock) {
                 checkUsable();
-                checkForceFault();
+                checkForceFault(this);
                 inode.force();
                 forceCount++;
             }

@@ -4,6 +4,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.redoubt.common.ErrorCode;
+import dev.redoubt.common.StorageException;
 import dev.redoubt.common.StorageFile;
 
 import java.io.IOException;
@@ -25,7 +27,9 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+@Timeout(60)
 class SimulatedStorageEnvTest {
 
     private static final Path DIR = Path.of("/db");
@@ -415,6 +419,150 @@ class SimulatedStorageEnvTest {
     }
 
     @Test
+    void failForceAtFailsOnlyThatForceAndMakesNothingDurable() throws IOException {
+        env.failForceAt(2);
+        try (StorageFile f = env.openForWrite(FILE)) {
+            write(f, 0, "first");
+            f.force();
+            write(f, 5, "+second");
+
+            assertThatThrownBy(f::force).isInstanceOf(IOException.class).hasMessage("injected fsync failure");
+            assertThat(text(FILE)).isEqualTo("first+second");
+            env.syncDirectory(DIR);
+            env.cutPower();
+        }
+
+        assertThat(text(FILE)).isEqualTo("first");
+        assertThat(env.forceCount()).isEqualTo(1);
+    }
+
+    @Test
+    void forcesAfterTheOneFailedByFailForceAtSucceedAgain() throws IOException {
+        env.failForceAt(1);
+        try (StorageFile f = env.openForWrite(FILE)) {
+            write(f, 0, "data");
+            assertThatThrownBy(f::force).hasMessage("injected fsync failure");
+
+            // Like Linux after a writeback error: the retry "succeeds"; only a caller that gave up is safe.
+            f.force();
+            f.force();
+        }
+        assertThat(env.forceCount()).isEqualTo(2);
+    }
+
+    @Test
+    void failForceAtAndFailForceAfterReplaceEachOther() throws IOException {
+        env.failForceAfter(1);
+        env.failForceAt(2);
+        try (StorageFile f = env.openForWrite(FILE)) {
+            f.force();
+            assertThatThrownBy(f::force).hasMessage("injected fsync failure");
+            f.force();
+
+            env.failForceAt(1);
+            env.failForceAfter(2);
+            f.force();
+            assertThatThrownBy(f::force).hasMessage("injected fsync failure");
+            assertThatThrownBy(f::force).hasMessage("injected fsync failure");
+        }
+    }
+
+    @Test
+    void failForceAtRejectsCountsBelowOne() {
+        assertThatThrownBy(() -> env.failForceAt(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("forcesFromNow must be at least 1");
+    }
+
+    @Test
+    void failWriteAtFailsOnlyThatWriteAndWritesNothing() throws IOException {
+        env.failWriteAt(2);
+        try (StorageFile f = env.openForWrite(FILE)) {
+            write(f, 0, "one");
+            ByteBuffer src = ByteBuffer.wrap("two".getBytes(UTF_8));
+
+            assertThatThrownBy(() -> f.write(3, src))
+                    .isInstanceOf(IOException.class).hasMessage("injected write failure");
+            assertThat(src.position()).isZero();
+            assertThat(text(FILE)).isEqualTo("one");
+
+            write(f, 3, "three");
+        }
+        assertThat(text(FILE)).isEqualTo("onethree");
+        assertThat(env.writeCount()).isEqualTo(2);
+        assertThat(env.bytesWritten()).isEqualTo(8);
+    }
+
+    @Test
+    void failWriteAtOneFailsTheNextWriteEvenAnEmptyOne() throws IOException {
+        env.failWriteAt(1);
+        try (StorageFile f = env.openForWrite(FILE)) {
+            assertThatThrownBy(() -> f.write(0, ByteBuffer.allocate(0))).hasMessage("injected write failure");
+            f.write(0, ByteBuffer.allocate(0));
+        }
+    }
+
+    @Test
+    void failWriteAtCountsOnlyWritesOnLiveWritableHandles() throws IOException {
+        createDurably(FILE, "x");
+        env.failWriteAt(1);
+        try (StorageFile reader = env.openForRead(FILE)) {
+            assertThatThrownBy(() -> write(reader, 0, "y")).isInstanceOf(NonWritableChannelException.class);
+        }
+        try (StorageFile f = env.openForWrite(FILE)) {
+            assertThatThrownBy(() -> write(f, 0, "y")).hasMessage("injected write failure");
+        }
+    }
+
+    @Test
+    void failWriteAtRejectsCountsBelowOne() {
+        assertThatThrownBy(() -> env.failWriteAt(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("writesFromNow must be at least 1");
+    }
+
+    @Test
+    void injectedFailuresNameTheCallAndTheFileByItsCurrentName() throws IOException {
+        Path temp = DIR.resolve("CURRENT.tmp");
+        Path current = DIR.resolve("CURRENT");
+        env.failWriteAt(1);
+        try (StorageFile f = env.openForWrite(temp)) {
+            assertThatThrownBy(() -> write(f, 0, "a")).hasMessage("injected write failure");
+            env.rename(temp, current);
+            env.failForceAt(1);
+            assertThatThrownBy(f::force).hasMessage("injected fsync failure");
+            env.failWritesAfterBytes(0);
+            assertThatThrownBy(() -> write(f, 0, "b")).hasMessage("No space left on device");
+        }
+
+        assertThat(env.injectedFailures()).containsExactly(
+                new SimulatedStorageEnv.InjectedFailure("write", temp, "injected write failure"),
+                new SimulatedStorageEnv.InjectedFailure("force", current, "injected fsync failure"),
+                new SimulatedStorageEnv.InjectedFailure("write", current, "No space left on device"));
+    }
+
+    @Test
+    void theDiskFullMessageIsWhatTheEngineMapsToNoSpace() throws IOException {
+        env.failWritesAfterBytes(0);
+        try (StorageFile f = env.openForWrite(FILE)) {
+            IOException full = catchIo(() -> write(f, 0, "x"));
+            StorageException mapped = StorageException.fromIo("appending", full);
+
+            assertThat(mapped.code()).isEqualTo(ErrorCode.NO_SPACE);
+            assertThat(mapped.getMessage()).contains("the disk is full");
+        }
+    }
+
+    @Test
+    void injectedWriteAndFsyncFailuresAreMappedToIo() throws IOException {
+        env.failWriteAt(1);
+        try (StorageFile f = env.openForWrite(FILE)) {
+            assertThat(StorageException.fromIo("appending", catchIo(() -> write(f, 0, "x"))).code())
+                    .isEqualTo(ErrorCode.IO);
+            env.failForceAt(1);
+            assertThat(StorageException.fromIo("syncing", catchIo(f::force)).code()).isEqualTo(ErrorCode.IO);
+        }
+    }
+
+    @Test
     void diskFullWritesPrefixThenThrows() throws IOException {
         env.failWritesAfterBytes(5);
         try (StorageFile f = env.openForWrite(FILE)) {
@@ -446,6 +594,7 @@ class SimulatedStorageEnvTest {
     @Test
     void clearFaultsLetsForcesAndWritesSucceedAgain() throws IOException {
         env.failForceAfter(1);
+        env.failWriteAt(1);
         env.failWritesAfterBytes(0);
         env.clearFaults();
 
@@ -454,10 +603,20 @@ class SimulatedStorageEnvTest {
             f.force();
         }
         assertThat(text(FILE)).isEqualTo("fine");
+        assertThat(env.injectedFailures()).isEmpty();
     }
 
     @Test
-    void countersCountSuccessfulForcesAndWrittenBytes() throws IOException {
+    void faultsStaySetAcrossACrash() throws IOException {
+        env.failWriteAt(1);
+        env.crashProcess();
+        try (StorageFile f = env.openForWrite(FILE)) {
+            assertThatThrownBy(() -> write(f, 0, "x")).hasMessage("injected write failure");
+        }
+    }
+
+    @Test
+    void countersCountSuccessfulForcesWritesAndWrittenBytes() throws IOException {
         try (StorageFile f = env.openForWrite(FILE)) {
             write(f, 0, "abc");
             write(f, 100, "de");
@@ -465,6 +624,7 @@ class SimulatedStorageEnvTest {
             f.force();
         }
         assertThat(env.forceCount()).isEqualTo(2);
+        assertThat(env.writeCount()).isEqualTo(2);
         assertThat(env.bytesWritten()).isEqualTo(5);
     }
 
@@ -690,6 +850,19 @@ class SimulatedStorageEnvTest {
 
     private String text(Path path) throws IOException {
         return new String(env.readAllBytes(path), UTF_8);
+    }
+
+    private interface IoCall {
+        void run() throws IOException;
+    }
+
+    private static IOException catchIo(IoCall call) {
+        try {
+            call.run();
+        } catch (IOException e) {
+            return e;
+        }
+        throw new AssertionError("expected an IOException");
     }
 
     private static void assertDead(StorageFile f, String message) {

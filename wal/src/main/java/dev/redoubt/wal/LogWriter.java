@@ -44,7 +44,8 @@ import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
  *   <li>{@code writtenLsn} and {@code durableLsn} only grow, and always fall on a record boundary.</li>
  *   <li>A {@code SYNC} caller returns only after an fsync that covered its record returned.</li>
  *   <li>After the first failed write or fsync nothing is acknowledged again: every waiter and every later
- *       append fails with {@link ErrorCode#FAILED}; recovery decides from disk on reopen.</li>
+ *       append fails with {@link ErrorCode#FAILED} ({@link ErrorCode#NO_SPACE} if the disk was full);
+ *       recovery decides from disk on reopen.</li>
  * </ul>
  *
  * <p>Thread-safety: all public methods may be called from any thread. Fields marked "leader" require
@@ -855,6 +856,9 @@ final class LogWriter implements AutoCloseable {
 
     /** Prepares the next segment once the active one is half full. Flusher thread, outside writeLock. */
     void prepareNextSegmentIfDue() throws IOException {
+        if (failure != null) {
+            return; // a failed log never rolls again; retrying would only churn a full disk and the log
+        }
         long end = activeEndPublished;
         long half = end - allocator.segmentBytes() / 2;
         if (writtenLsn >= half && !allocator.isPrepared(end)) {
@@ -959,9 +963,11 @@ final class LogWriter implements AutoCloseable {
         String what = cause instanceof IOException io
                 ? StorageException.fromIo("a WAL write or fsync failed", io).getMessage()
                 : "the WAL writer failed: " + cause;
-        return new StorageException(ErrorCode.FAILED, what + ". The log accepts no further writes and "
-                + "acknowledges nothing written after the failure; close and reopen it (recovery decides from disk)",
-                cause);
+        // A full disk keeps its own code: the caller's fix (free space, then reopen) differs from other failures.
+        ErrorCode code = StorageException.isNoSpace(cause) ? ErrorCode.NO_SPACE : ErrorCode.FAILED;
+        return new StorageException(code, (what.endsWith(".") ? what : what + ".") + " The log accepts no further"
+                + " writes and acknowledges nothing written after the failure; close and reopen it (recovery decides"
+                + " from disk)", cause);
     }
 
     /** Drains, fsyncs and closes the active segment; later appends fail with {@link ErrorCode#CLOSED}. */

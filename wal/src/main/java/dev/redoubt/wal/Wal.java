@@ -163,7 +163,8 @@ public final class Wal implements AutoCloseable {
      *
      * @throws IllegalArgumentException if the payload exceeds {@link WalOptions#maxRecordBytes()} (the message
      *                                  names the limit) or the type is {@link RecordType#PADDING}
-     * @throws StorageException         {@link ErrorCode#FAILED} after a failed write or fsync, {@link ErrorCode#CLOSED}
+     * @throws StorageException         {@link ErrorCode#FAILED} after a failed write or fsync ({@link ErrorCode#NO_SPACE}
+     *                                  when the disk was full), {@link ErrorCode#CLOSED}
      */
     public long append(RecordType type, DirectBuffer payload, int offset, int length, Durability durability) {
         checkAppend(type, payload, offset, length);

@@ -49,12 +49,12 @@ class WalFailureTest {
     }
 
     @Test
-    void fullDiskFailsTheAppendThatNeedsANewSegmentWithAMessageThatSaysSo() {
+    void fullDiskFailsTheAppendWithNoSpaceAndAMessageThatSaysSo() {
         SimulatedStorageEnv env = new SimulatedStorageEnv();
         WalOptions options = OPTIONS.preallocateInBackground(false);
         List<WalTestLog.Appended> acknowledged = new ArrayList<>();
         try (Wal wal = Wal.open(env, WalTestLog.DIR, options)) {
-            // Writes into the preallocated segment need no new space; the next segment does.
+            // The simulated disk counts every byte written (also into the preallocated segment): a few appends fit.
             env.failWritesAfterBytes(1000);
             StorageException failure = null;
             for (int i = 0; i < 200 && failure == null; i++) {
@@ -66,8 +66,12 @@ class WalFailureTest {
                 }
             }
             assertThat(failure).isNotNull();
-            assertThat(failure.code()).isEqualTo(ErrorCode.FAILED);
-            assertThat(failure.getMessage()).contains("disk is full");
+            assertThat(failure.code()).isEqualTo(ErrorCode.NO_SPACE);
+            assertThat(failure.getMessage()).contains("disk is full", "Free space, then reopen");
+            // Refused from now on, still as a full disk: the fix is to free space, then reopen.
+            assertThatThrownBy(() -> wal.append(RecordType.WRITE_BATCH, new byte[] {1}))
+                    .isInstanceOfSatisfying(StorageException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.NO_SPACE));
             assertThat(acknowledged).isNotEmpty();
         }
         env.clearFaults();
