@@ -117,7 +117,8 @@ final class DbEngine implements AutoCloseable {
             long[] counts = engine.recoverWal();
             engine.recoveryReport = new DbRecoveryReport(create, versions.checkpointLsn(), counts[0], counts[1],
                     counts[2], orphans, versions.tornManifestBytes(),
-                    engine.wal != null ? engine.wal.recoveryReport() : Wal.inspect(env, dir, options.recoveryMode()),
+                    engine.wal != null ? engine.wal.recoveryReport()
+                            : Wal.inspect(env, dir, options.recoveryMode(), versions.walDurableLsn()),
                     System.nanoTime() - started);
             engine.mbean = DbMBean.register(engine, dir);
             LOG.info("{}: {}", dir, engine.recoveryReport);
@@ -169,7 +170,16 @@ final class DbEngine implements AutoCloseable {
             // An empty log (a new database, or one restored from a checkpoint) starts above every sequence in
             // the tables, so new writes are newer than anything stored.
             long startIfEmpty = Math.max(checkpoint, maxTableSequence() + 1);
-            wal = Wal.open(env, dir, options.walOptions(), this::applyRecord, startIfEmpty);
+            long knownDurable = versions.walDurableLsn();
+            wal = Wal.open(env, dir, options.walOptions().knownDurableLsn(knownDurable), this::applyRecord,
+                    startIfEmpty);
+            if (wal.writtenLsn() < knownDurable) {
+                // A recovery mode that may drop acknowledged records cut the log below its durable end at the last
+                // clean close: the log continues from the cut, so that end no longer describes it.
+                VersionEdit lowered = new VersionEdit();
+                lowered.walDurableLsn = wal.writtenLsn();
+                versions.logAndApply(lowered);
+            }
             if (wal.writtenLsn() < startIfEmpty) {
                 // The log ends below the checkpoint (its recovery cut a damaged tail there, or segments were
                 // lost): everything it holds is already in tables. New records must get LSNs above every
@@ -233,7 +243,7 @@ final class DbEngine implements AutoCloseable {
     }
 
     private long readOnlyStart() {
-        RecoveryReport r = Wal.inspect(env, dir, options.recoveryMode());
+        RecoveryReport r = Wal.inspect(env, dir, options.recoveryMode(), versions.walDurableLsn());
         return r.segments() == 0 ? versions.checkpointLsn() : r.startLsn();
     }
 
@@ -721,9 +731,30 @@ final class DbEngine implements AutoCloseable {
             }
             if (wal != null) {
                 wal.close();
+                recordWalDurableEnd();
             }
         } finally {
             shutdownResources();
+        }
+    }
+
+    /**
+     * After a clean close, logs the WAL's durable end in the manifest. The log's last records have no later record
+     * whose durable LSN proves them acknowledged, so without this a damaged last record would be dropped as if it
+     * were a torn write; with it, recovery refuses the damage (docs/formats/wal.md). Skipped after a failure: a
+     * failed Db writes nothing more, and the next open decides from what the log itself proves.
+     */
+    private void recordWalDurableEnd() {
+        if (options.readOnly() || failure.get() != null || wal.stats().failed()) {
+            return;
+        }
+        VersionEdit edit = new VersionEdit();
+        edit.walDurableLsn = wal.durableLsn();
+        try {
+            versions.logAndApply(edit);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("{}: could not record the WAL's durable end in the manifest; its last records stay unproven",
+                    dir, e);
         }
     }
 

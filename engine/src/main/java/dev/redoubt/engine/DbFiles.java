@@ -21,6 +21,8 @@ final class DbFiles {
     static final String SST_DIR = "sst";
     static final String SST_SUFFIX = ".sst";
     static final String TEMP_SUFFIX = ".tmp";
+    /** File numbers have at most this many digits (they fit in a long). */
+    static final int MAX_NUMBER_DIGITS = 18;
 
     private DbFiles() {
     }
@@ -52,7 +54,7 @@ final class DbFiles {
     }
 
     private static long parseNumber(String digits) {
-        if (digits.isEmpty() || digits.length() > 18) {
+        if (digits.isEmpty() || digits.length() > MAX_NUMBER_DIGITS) {
             return -1;
         }
         for (int i = 0; i < digits.length(); i++) {

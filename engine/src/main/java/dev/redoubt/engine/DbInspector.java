@@ -59,14 +59,15 @@ public final class DbInspector {
      *
      * @param name           file name ({@code MANIFEST-<n>})
      * @param edits          edits read
-     * @param tornBytes      bytes of an unfinished last edit (never acknowledged; ignored by an open)
+     * @param tornBytes      bytes of an unfinished last edit (an append a crash cut short; ignored by an open)
      * @param checkpointLsn  every change with a sequence below it is in tables
      * @param nextFileNumber file numbers at or above it were never handed out
      * @param epoch          replication epoch
      * @param levels         live tables per level (level 0 newest first, deeper levels by key)
+     * @param walDurableLsn  every WAL byte below it was fsynced at the last clean close (0: not recorded)
      */
     public record Manifest(String name, int edits, long tornBytes, long checkpointLsn, long nextFileNumber,
-                           long epoch, List<List<FileMeta>> levels) {
+                           long epoch, List<List<FileMeta>> levels, long walDurableLsn) {
 
         /** Every live table, level by level. */
         public List<FileMeta> tables() {
@@ -217,10 +218,12 @@ public final class DbInspector {
         } catch (IOException e) {
             throw StorageException.fromIo("reading manifest " + path, e);
         }
+        VersionSet.checkFirstRecord(dir, path, contents);
         Version version = new Version(maxLevels);
         long checkpoint = 0;
         long nextFile = DbFiles.manifestNumber(name) + 1;
         long epoch = 0;
+        long walDurableLsn = 0;
         int index = 0;
         for (byte[] record : contents.records()) {
             VersionEdit edit = VersionEdit.decode(record, path + " edit " + index, maxLevels);
@@ -239,6 +242,9 @@ public final class DbInspector {
             if (edit.epoch != null) {
                 epoch = edit.epoch;
             }
+            if (edit.walDurableLsn != null) {
+                walDurableLsn = edit.walDurableLsn;
+            }
             for (VersionEdit.Added a : edit.added) {
                 nextFile = Math.max(nextFile, a.file().number() + 1);
             }
@@ -248,7 +254,13 @@ public final class DbInspector {
         for (int level = 0; level < version.levelCount(); level++) {
             levels.add(version.files(level));
         }
-        return new Manifest(name, index, contents.tornBytes(), checkpoint, nextFile, epoch, List.copyOf(levels));
+        try {
+            VersionSet.checkTornEditHadNoEffect(env, dir, path, contents, version, checkpoint);
+        } catch (IOException e) {
+            throw StorageException.fromIo("listing the files of " + dir, e);
+        }
+        return new Manifest(name, index, contents.tornBytes(), checkpoint, nextFile, epoch, List.copyOf(levels),
+                walDurableLsn);
     }
 
     /** The path of table {@code number} in {@code dir}. */

@@ -111,6 +111,25 @@ public final class ReplicationPort {
         return engine.wal().segmentContaining(lsn);
     }
 
+    /**
+     * Offline, with the database closed: makes the manifest's record of the WAL's durable end (written at each
+     * clean close) at most {@code lsn}, before a replica discards its log from there ({@code Wal.truncateFrom}).
+     * Done first, so a crash between the two leaves a record that is merely low, never one the log falls short of.
+     */
+    public static void lowerRecordedWalEnd(java.nio.file.Path dir, long lsn) {
+        DbOptions defaults = DbOptions.defaults();
+        try (VersionSet versions = VersionSet.recover(dev.redoubt.common.FileStorageEnv.INSTANCE, dir,
+                defaults.maxLevels(), false)) {
+            if (versions.walDurableLsn() > lsn) {
+                VersionEdit edit = new VersionEdit();
+                edit.walDurableLsn = lsn;
+                versions.logAndApply(edit);
+            }
+        } catch (java.io.IOException e) {
+            throw dev.redoubt.common.StorageException.fromIo("recording the WAL end in the manifest of " + dir, e);
+        }
+    }
+
     /** The keys a WRITE_BATCH record's payload writes or deletes (for reports of discarded records). */
     public static java.util.List<byte[]> keysOf(org.agrona.DirectBuffer payload, int offset, int length, long lsn) {
         java.util.List<byte[]> keys = new java.util.ArrayList<>();

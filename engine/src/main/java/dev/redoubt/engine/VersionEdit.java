@@ -17,6 +17,7 @@ import java.util.List;
  *          | 3 epoch:u64                replication epoch
  *          | 4 level:u8 file            a table added at that level
  *          | 5 level:u8 number:u64      a table removed from that level
+ *          | 6 walDurableLsn:u64        every WAL byte below it was fsynced when the Db last closed cleanly
  * file    := number:u64 bytes:u64 smallest:key largest:key minSequence:u64 maxSequence:u64 entries:u64
  * key     := length:varint32 bytes      (length bounded by Limits.MAX_KEY_BYTES)
  * </pre>
@@ -28,6 +29,7 @@ final class VersionEdit {
     static final int TAG_EPOCH = 3;
     static final int TAG_ADD_FILE = 4;
     static final int TAG_REMOVE_FILE = 5;
+    static final int TAG_WAL_DURABLE_LSN = 6;
 
     /** A table added at a level. */
     record Added(int level, FileMeta file) {
@@ -40,6 +42,11 @@ final class VersionEdit {
     Long checkpointLsn;
     Long nextFileNumber;
     Long epoch;
+    /**
+     * Logged at a clean close: the WAL's durable end. Recovery then knows that the log's last records, which no
+     * later record's durable LSN can vouch for, were acknowledged too, and refuses damage to them.
+     */
+    Long walDurableLsn;
     final List<Added> added = new ArrayList<>();
     final List<Removed> removed = new ArrayList<>();
 
@@ -63,6 +70,9 @@ final class VersionEdit {
         }
         if (epoch != null) {
             w.u8(TAG_EPOCH).u64(epoch);
+        }
+        if (walDurableLsn != null) {
+            w.u8(TAG_WAL_DURABLE_LSN).u64(walDurableLsn);
         }
         for (Removed r : removed) {
             w.u8(TAG_REMOVE_FILE).u8(r.level).u64(r.number);
@@ -92,6 +102,7 @@ final class VersionEdit {
                     edit.addFile(level, f);
                 }
                 case TAG_REMOVE_FILE -> edit.removeFile(level(r, maxLevels), nonNegative(r, r.u64()));
+                case TAG_WAL_DURABLE_LSN -> edit.walDurableLsn = nonNegative(r, r.u64());
                 default -> throw r.corrupt("unknown manifest field tag " + tag);
             }
         }

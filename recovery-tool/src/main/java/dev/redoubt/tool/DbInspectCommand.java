@@ -81,7 +81,8 @@ final class DbInspectCommand extends ToolCommand {
         RecoveryReport wal = null;
         WalCorruptionException refusal = null;
         try {
-            wal = Wal.inspect(env, dir, RecoveryMode.TOLERATE_CORRUPTED_TAIL);
+            wal = Wal.inspect(env, dir, RecoveryMode.TOLERATE_CORRUPTED_TAIL,
+                    manifest == null ? 0 : manifest.walDurableLsn());
         } catch (WalCorruptionException e) {
             refusal = e;
         }

@@ -52,7 +52,7 @@ final class DbRecoverCommand extends ToolCommand {
              Progress progress = Progress.bytes(cli(), "db recover --dry-run", -1)) {
             manifest = DbInspector.currentManifest(ReadOnlyStorageEnv.INSTANCE, dir, DbInspector.defaultMaxLevels());
             try {
-                wal = Wal.inspect(ReadOnlyStorageEnv.INSTANCE, dir, mode);
+                wal = Wal.inspect(ReadOnlyStorageEnv.INSTANCE, dir, mode, manifest.walDurableLsn());
             } catch (WalCorruptionException e) {
                 return refused(e, true);
             }
@@ -134,11 +134,12 @@ final class DbRecoverCommand extends ToolCommand {
     private int recover() throws Exception {
         try (AutoCloseable lock = DataDir.holdLock(dir)) {
             // Decide from a dry run first, so that a recovery the engine would refuse changes nothing.
-            long c = DbInspector.currentManifest(ReadOnlyStorageEnv.INSTANCE, dir, DbInspector.defaultMaxLevels())
-                    .checkpointLsn();
+            DbInspector.Manifest manifest = DbInspector.currentManifest(ReadOnlyStorageEnv.INSTANCE, dir,
+                    DbInspector.defaultMaxLevels());
+            long c = manifest.checkpointLsn();
             RecoveryReport plan;
             try {
-                plan = Wal.inspect(ReadOnlyStorageEnv.INSTANCE, dir, mode);
+                plan = Wal.inspect(ReadOnlyStorageEnv.INSTANCE, dir, mode, manifest.walDurableLsn());
             } catch (WalCorruptionException e) {
                 return refused(e, false);
             }

@@ -56,7 +56,9 @@ final class DbVerifyCommand extends ToolCommand {
                 verifyTables(env, manifest, problems, tablesJson);
             }
             try {
-                wal = Wal.inspect(env, dir, RecoveryMode.TOLERATE_CORRUPTED_TAIL);
+                // As an open would: the manifest's record of the last clean close proves the log's last records.
+                wal = Wal.inspect(env, dir, RecoveryMode.TOLERATE_CORRUPTED_TAIL,
+                        manifest == null ? 0 : manifest.walDurableLsn());
             } catch (WalCorruptionException e) {
                 walRefusal = e;
                 problems.add(String.format("WAL: corruption in segment %s at offset %d (LSN %d)%s: %s", e.segment(),

@@ -257,8 +257,8 @@ public final class Node implements AutoCloseable {
             long newEpoch = Math.max(history.lastEpoch(), port.epoch()) + 1;
             long fork = port.changeEpoch(newEpoch);
             history.append(newEpoch, fork);
-            role = Role.PRIMARY;
             port.acceptWrites();
+            role = Role.PRIMARY;
             LOG.info("promoted to primary at epoch {} from LSN {}", newEpoch, fork);
             if (r != null) {
                 startFencer(r.primary(), newEpoch);
@@ -273,10 +273,11 @@ public final class Node implements AutoCloseable {
             if (role != Role.PRIMARY || epoch <= epoch()) {
                 return;
             }
-            role = Role.FENCED;
+            // Writes are refused before the role says FENCED: whoever sees the role must see the refusal.
             port.refuseWrites(ErrorCode.FENCED, "this node was primary at epoch " + epoch() + " but epoch " + epoch
                     + " has begun elsewhere (" + why + "); it refuses writes. Stop it and run `redoubt node rejoin`"
                     + " to make it a backup of the new primary");
+            role = Role.FENCED;
             LOG.warn("fenced: epoch {} has begun elsewhere ({}); refusing writes", epoch, why);
         }
         signal.signal();

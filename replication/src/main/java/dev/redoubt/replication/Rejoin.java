@@ -78,6 +78,7 @@ public final class Rejoin {
             Files.createDirectories(dir);
             return new Report("moved-aside", primaryEpoch, forkLsn, end, end - forkLsn, -1, -1, List.of(), aside.toString());
         }
+        ReplicationPort.lowerRecordedWalEnd(dir, forkLsn);
         WalOptions walOptions = WalOptions.defaults().segmentBytes(segmentBytes);
         try (Wal wal = Wal.open(FileStorageEnv.INSTANCE, dir, walOptions)) {
             long records = 0;

@@ -40,8 +40,10 @@ record Footer(BlockHandle index, BlockHandle filter, BlockHandle properties, lon
         int stored = SstDescriptor.footerStoredChecksum(b);
         int computed = SstDescriptor.footerChecksum(b);
         if (stored != computed) {
-            throw new SstCorruptionException(file, start + FOOTER_CRC_OFFSET, String.format(
-                    "footer checksum mismatch (stored 0x%08x, computed 0x%08x)", stored, computed));
+            // Named by the first byte it covers, as a block's mismatch is: the damage lies in [start, CRC field].
+            throw new SstCorruptionException(file, start, String.format(
+                    "footer checksum mismatch over bytes %d..%d (stored 0x%08x, computed 0x%08x)", start,
+                    start + FOOTER_CRC_OFFSET + Integer.BYTES - 1, stored, computed));
         }
         int version = SstDescriptor.footerVersion(b);
         if (version > FORMAT_VERSION) {

@@ -75,11 +75,15 @@ public final class RecordFile implements AutoCloseable {
                     at += WalRecordDescriptor.HEADER_LENGTH + payload.length;
                     continue;
                 }
-                if (check != SegmentReader.Check.SEGMENT_END && check != SegmentReader.Check.ZERO) {
+                // Zeros are damage too when a valid record follows: a record file is never preallocated, so only
+                // an append cut short can leave zeros, and only at the end.
+                if (check != SegmentReader.Check.SEGMENT_END) {
+                    // Read before findValid(), which overwrites it.
+                    String problem = check == SegmentReader.Check.ZERO ? "zero-filled header" : reader.problem();
                     long next = reader.findValid(at + 1, reader.size);
                     if (next >= 0) {
                         throw new StorageException(ErrorCode.CORRUPTION, path + ": damaged record at offset " + at
-                                + " (" + reader.problem() + ") with valid records after it");
+                                + " (" + problem + ") with a valid record after it at offset " + next);
                     }
                 }
                 return new Contents(records, at, reader.size - at);

@@ -6,8 +6,9 @@ package dev.redoubt.wal;
  *
  * <p>Terms: <em>damage</em> is a record whose checksum, length, type or LSN is wrong, or a missing
  * segment. It is <em>proven durable</em> when a valid record after it carries a durable LSN above it
- * (the writer had fsynced those bytes, so they were acknowledged to a {@code SYNC} caller). The
- * <em>tail</em> is everything from the first damage to the end of the log.
+ * (the writer had fsynced those bytes, so they were acknowledged to a {@code SYNC} caller), or when it lies
+ * below {@link WalOptions#knownDurableLsn} (the caller knew the log durable that far; then zeros, stale bytes or
+ * a missing end are damage too). The <em>tail</em> is everything from the first damage to the end of the log.
  */
 public enum RecoveryMode {
     /**

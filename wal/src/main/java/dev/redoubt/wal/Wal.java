@@ -98,7 +98,8 @@ public final class Wal implements AutoCloseable {
                     env.delete(p);
                 }
             }
-            RecoveryReport report = WalRecovery.run(env, walDir, dir.resolve(LOST_DIR), options.recoveryMode(), false, bytes -> { });
+            RecoveryReport report = WalRecovery.run(env, walDir, dir.resolve(LOST_DIR), options.recoveryMode(),
+                    options.knownDurableLsn(), false, bytes -> { });
             // Names a crashed process renamed but never made durable (a roll cut short) become durable now,
             // before anything is acknowledged in them.
             env.syncDirectory(walDir);
@@ -131,14 +132,24 @@ public final class Wal implements AutoCloseable {
         return inspect(env, dir, mode, bytes -> { });
     }
 
+    /** As {@link #inspect(StorageEnv, Path, RecoveryMode)}, knowing the log durable below {@code knownDurableLsn}. */
+    public static RecoveryReport inspect(StorageEnv env, Path dir, RecoveryMode mode, long knownDurableLsn) {
+        return inspect(env, dir, mode, knownDurableLsn, bytes -> { });
+    }
+
     /**
      * As {@link #inspect(StorageEnv, Path, RecoveryMode)}, reporting the log bytes scanned so far to
      * {@code progress} (about every MiB), for a progress bar.
      */
     public static RecoveryReport inspect(StorageEnv env, Path dir, RecoveryMode mode, java.util.function.LongConsumer progress) {
+        return inspect(env, dir, mode, 0, progress);
+    }
+
+    private static RecoveryReport inspect(StorageEnv env, Path dir, RecoveryMode mode, long knownDurableLsn,
+                                          java.util.function.LongConsumer progress) {
         Path walDir = dir.resolve(WAL_DIR);
         try {
-            return WalRecovery.run(env, walDir, dir.resolve(LOST_DIR), mode, true, progress);
+            return WalRecovery.run(env, walDir, dir.resolve(LOST_DIR), mode, knownDurableLsn, true, progress);
         } catch (IOException e) {
             throw StorageException.fromIo("reading the WAL in " + walDir, e);
         }

@@ -31,6 +31,7 @@ public final class WalOptions {
     private int ringBytes = DEFAULT_RING_BYTES;
     private RecoveryMode recoveryMode = RecoveryMode.TOLERATE_CORRUPTED_TAIL;
     private boolean preallocateInBackground = true;
+    private long knownDurableLsn;
 
     public static WalOptions defaults() {
         return new WalOptions();
@@ -79,6 +80,18 @@ public final class WalOptions {
     }
 
     /**
+     * An LSN below which the caller knows every byte of the log had been fsynced (default 0: nothing beyond what the
+     * log proves itself). The last records of a log have no later record whose durable LSN proves them acknowledged;
+     * the engine records the log's durable end in its manifest at a clean close and passes it here. Recovery then
+     * treats damage below it as damage to acknowledged data, and a log that ends below it as acknowledged records
+     * missing.
+     */
+    public WalOptions knownDurableLsn(long lsn) {
+        this.knownDurableLsn = lsn;
+        return this;
+    }
+
+    /**
      * Longest a leader about to fsync waits for other in-flight appenders to enqueue, so one fsync covers them
      * (0 = never wait). A lone appender never waits.
      */
@@ -123,6 +136,10 @@ public final class WalOptions {
         return preallocateInBackground;
     }
 
+    public long knownDurableLsn() {
+        return knownDurableLsn;
+    }
+
     /** Checks every option and the relations between them; the message names the option and the fix. */
     public WalOptions validate() {
         if (segmentBytes < MIN_SEGMENT_BYTES || segmentBytes > MAX_SEGMENT_BYTES) {
@@ -152,6 +169,9 @@ public final class WalOptions {
         if (groupCommitWaitMicros < 0 || groupCommitWaitMicros > 100_000) {
             throw new IllegalArgumentException("groupCommitWaitMicros must be between 0 and 100000, got "
                     + groupCommitWaitMicros);
+        }
+        if (knownDurableLsn < 0) {
+            throw new IllegalArgumentException("knownDurableLsn must be >= 0, got " + knownDurableLsn);
         }
         if (recoveryMode == null) {
             throw new IllegalArgumentException("recoveryMode must not be null");

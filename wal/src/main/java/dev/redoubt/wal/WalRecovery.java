@@ -15,7 +15,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <ol>
  *   <li>scan every record from the oldest segment, in LSN order, checking checksum, bounds and LSN;</li>
  *   <li>at the first position that is not a live record, look for valid records after it (resynchronizing by
- *       the LSN each record carries) and collect their durable LSNs: the proof of what had been fsynced;</li>
+ *       the LSN each record carries) and collect their durable LSNs: the proof of what had been fsynced, to which
+ *       the caller may add what it knew ({@link WalOptions#knownDurableLsn});</li>
  *   <li>decide by {@link RecoveryMode}: refuse, cut the log, or skip the damaged range;</li>
  *   <li>quarantine every non-zero byte about to be dropped under {@code lost/} (fsynced), then delete later
  *       segments (newest first, so a crash leaves a prefix), zero the dropped range of the last kept
@@ -30,6 +31,8 @@ final class WalRecovery implements AutoCloseable {
     private final Path walDir;
     private final Path lostDir;
     private final RecoveryMode mode;
+    /** Every log byte below it was known durable before this open ({@link WalOptions#knownDurableLsn}). */
+    private final long knownDurableLsn;
     /** Decide and report only: no quarantine, no deletes, no zeroing (for {@code redoubt wal verify}). */
     private final boolean dryRun;
     private final List<Path> files;
@@ -55,26 +58,27 @@ final class WalRecovery implements AutoCloseable {
     private record Evidence(long maxDurableLsn, long records) {
     }
 
-    private WalRecovery(StorageEnv env, Path walDir, Path lostDir, RecoveryMode mode, boolean dryRun,
-                        List<Path> files) {
+    private WalRecovery(StorageEnv env, Path walDir, Path lostDir, RecoveryMode mode, long knownDurableLsn,
+                        boolean dryRun, List<Path> files) {
         this.env = env;
         this.walDir = walDir;
         this.lostDir = lostDir;
         this.mode = mode;
+        this.knownDurableLsn = knownDurableLsn;
         this.dryRun = dryRun;
         this.files = files;
         this.bases = WalSegments.bases(files);
         this.readers = new SegmentReader[files.size()];
     }
 
-    static RecoveryReport run(StorageEnv env, Path walDir, Path lostDir, RecoveryMode mode, boolean dryRun,
-                              java.util.function.LongConsumer progress) throws IOException {
+    static RecoveryReport run(StorageEnv env, Path walDir, Path lostDir, RecoveryMode mode, long knownDurableLsn,
+                              boolean dryRun, java.util.function.LongConsumer progress) throws IOException {
         long started = System.nanoTime();
         List<Path> files = WalSegments.list(env, walDir);
         if (files.isEmpty()) {
             return new RecoveryReport(mode, 0, 0, 0, 0, 0, 0, List.of(), false, System.nanoTime() - started);
         }
-        try (WalRecovery recovery = new WalRecovery(env, walDir, lostDir, mode, dryRun, files)) {
+        try (WalRecovery recovery = new WalRecovery(env, walDir, lostDir, mode, knownDurableLsn, dryRun, files)) {
             recovery.progress = progress;
             long end = recovery.scan();
             return new RecoveryReport(mode, recovery.bases[0], end, recovery.records, files.size(),
@@ -117,6 +121,9 @@ final class WalRecovery implements AutoCloseable {
             }
             if (check == SegmentReader.Check.SEGMENT_END) {
                 if (i + 1 == files.size()) {
+                    if (p < knownDurableLsn) {
+                        endsBelowKnownDurable(s, p);
+                    }
                     return p;
                 }
                 if (bases[i + 1] == s.end()) {
@@ -142,11 +149,18 @@ final class WalRecovery implements AutoCloseable {
             };
             Location next = findValidAfter(i, offset);
             if (next == null) {
+                // Nothing after the damage can prove it durable; only what the caller knew before the open can.
+                boolean known = p < knownDurableLsn;
+                if (known && (mode == RecoveryMode.TOLERATE_CORRUPTED_TAIL || mode == RecoveryMode.ABSOLUTE_CONSISTENCY)) {
+                    throw refuse(s, offset, why + "; no valid record follows, but the log was known durable up to LSN "
+                            + knownDurableLsn + " (its end at the last clean close): acknowledged writes are damaged",
+                            true, "");
+                }
                 if (check == SegmentReader.Check.DAMAGED && mode == RecoveryMode.ABSOLUTE_CONSISTENCY) {
                     throw refuse(s, offset, "the log ends with a torn or damaged record: " + why, false,
                             "; the default mode TOLERATE_CORRUPTED_TAIL drops it (a copy goes to lost/)");
                 }
-                dropTail(i, p, DroppedRange.Kind.TORN_TAIL, why, false, 0);
+                dropTail(i, p, DroppedRange.Kind.TORN_TAIL, why, known, 0);
                 return p;
             }
             if (!decide(i, p, why, false, next, true)) {
@@ -155,6 +169,21 @@ final class WalRecovery implements AutoCloseable {
             i = next.segment;
             p = bases[i] + next.offset;
         }
+    }
+
+    /**
+     * The log ends cleanly at {@code p}, but it was known durable further: its last segments are missing. The default
+     * and strict modes refuse; the others go on, flagging acknowledged loss.
+     */
+    private void endsBelowKnownDurable(SegmentReader s, long p) {
+        String why = "the log ends at LSN " + p + ", but it was known durable up to LSN " + knownDurableLsn
+                + " (its end at the last clean close): its last segments are missing";
+        if (mode == RecoveryMode.TOLERATE_CORRUPTED_TAIL || mode == RecoveryMode.ABSOLUTE_CONSISTENCY) {
+            throw refuse(s, p - s.base, why, true, "");
+        }
+        acknowledgedLoss = true;
+        dropped.add(new DroppedRange(p, knownDurableLsn, 0, s.path.getFileName().toString(), p - s.base,
+                DroppedRange.Kind.CUT_AT_CORRUPTION, why, true, 0, null));
     }
 
     private void keep(SegmentReader s) {
@@ -173,12 +202,15 @@ final class WalRecovery implements AutoCloseable {
     private boolean decide(int i, long p, String why, boolean gap, Location next, boolean skippable)
             throws IOException {
         Evidence evidence = evidenceFrom(next);
-        boolean proven = evidence.maxDurableLsn > p;
+        boolean provenByLog = evidence.maxDurableLsn > p;
+        boolean proven = provenByLog || p < knownDurableLsn;
         SegmentReader s = reader(i);
         long offset = p - s.base;
         String detail = why + "; " + evidence.records + " valid records follow"
-                + (proven ? ", and one of them shows these bytes had been fsynced (durable LSN "
-                + evidence.maxDurableLsn + "): acknowledged writes are damaged" : "");
+                + (provenByLog ? ", and one of them shows these bytes had been fsynced (durable LSN "
+                + evidence.maxDurableLsn + "): acknowledged writes are damaged"
+                : proven ? ", and the log was known durable up to LSN " + knownDurableLsn
+                + " (its end at the last clean close): acknowledged writes are damaged" : "");
         switch (mode) {
             case ABSOLUTE_CONSISTENCY -> throw refuse(s, offset, detail, proven, "");
             case TOLERATE_CORRUPTED_TAIL -> {
@@ -283,7 +315,7 @@ final class WalRecovery implements AutoCloseable {
                 release(j);
             }
         }
-        if (bytes == 0 && i + 1 == files.size()) {
+        if (bytes == 0 && i + 1 == files.size() && !proven) {
             return; // a clean, zero-filled end: nothing to drop
         }
         acknowledgedLoss |= proven;

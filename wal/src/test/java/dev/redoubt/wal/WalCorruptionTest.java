@@ -235,6 +235,86 @@ class WalCorruptionTest {
     }
 
     @Test
+    void damagedLastRecordBelowTheKnownDurableLsnIsRefusedNotDroppedAsATornTail() throws IOException {
+        SimulatedStorageEnv env = new SimulatedStorageEnv();
+        List<WalTestLog.Appended> appended = build(env, random, 12);
+        WalTestLog.Appended last = appended.get(appended.size() - 1);
+        long end = last.lsn() + recordLength(last);
+        flipRandomBit(env, last);
+        // Nothing in the log proves the last record durable; the caller (the engine's manifest) knows it was.
+        assertThatThrownBy(() -> Wal.open(env, WalTestLog.DIR,
+                WalOptions.defaults().segmentBytes(SEGMENT).knownDurableLsn(end)))
+                .isInstanceOfSatisfying(WalCorruptionException.class, e -> {
+                    assertThat(e.lsn()).isEqualTo(last.lsn());
+                    assertThat(e.provenDurable()).isTrue();
+                    assertThat(e.getMessage()).contains("known durable up to LSN " + end);
+                });
+        assertThat(env.list(WalTestLog.DIR.resolve(Wal.LOST_DIR))).isEmpty();
+        // Without that knowledge it is the end of the log; POINT_IN_TIME with it drops it flagged as acknowledged.
+        try (Wal wal = Wal.open(env, WalTestLog.DIR, WalOptions.defaults().segmentBytes(SEGMENT)
+                .recoveryMode(RecoveryMode.POINT_IN_TIME).knownDurableLsn(end))) {
+            assertThat(wal.recoveryReport().acknowledgedLoss()).isTrue();
+            assertThat(wal.recoveryReport().dropped()).singleElement()
+                    .satisfies(d -> assertThat(d.fromLsn()).isEqualTo(last.lsn()));
+            WalTestLog.assertSameRecords(WalTestLog.readAll(wal), appended.subList(0, appended.size() - 1));
+        }
+    }
+
+    @Test
+    void zeroedLastRecordBelowTheKnownDurableLsnIsRefused() throws IOException {
+        SimulatedStorageEnv env = new SimulatedStorageEnv();
+        List<WalTestLog.Appended> appended = build(env, random, 12);
+        WalTestLog.Appended last = appended.get(appended.size() - 1);
+        long end = last.lsn() + recordLength(last);
+        env.writeRaw(WalTestLog.segmentOf(last.lsn(), SEGMENT), last.lsn() % SEGMENT, new byte[recordLength(last)]);
+        assertThatThrownBy(() -> Wal.open(env, WalTestLog.DIR,
+                WalOptions.defaults().segmentBytes(SEGMENT).knownDurableLsn(end)))
+                .isInstanceOfSatisfying(WalCorruptionException.class, e -> assertThat(e.lsn()).isEqualTo(last.lsn()));
+        // Past the known durable end, zeros are the end of the log as always.
+        try (Wal wal = Wal.open(env, WalTestLog.DIR, WalOptions.defaults().segmentBytes(SEGMENT).knownDurableLsn(last.lsn()))) {
+            assertThat(wal.writtenLsn()).isEqualTo(last.lsn());
+            assertThat(wal.recoveryReport().dropped()).isEmpty();
+        }
+    }
+
+    @Test
+    void logEndingBelowTheKnownDurableLsnIsMissingItsLastSegment() throws IOException {
+        SimulatedStorageEnv env = new SimulatedStorageEnv();
+        List<WalTestLog.Appended> appended = build(env, random, 150);
+        WalTestLog.Appended last = appended.get(appended.size() - 1);
+        long end = last.lsn() + recordLength(last);
+        List<Path> segments = env.list(WalTestLog.WAL_DIR);
+        assertThat(segments.size()).isGreaterThan(2);
+        env.delete(segments.get(segments.size() - 1));
+        env.syncDirectory(WalTestLog.WAL_DIR);
+        assertThatThrownBy(() -> Wal.open(env, WalTestLog.DIR,
+                WalOptions.defaults().segmentBytes(SEGMENT).knownDurableLsn(end)))
+                .isInstanceOf(WalCorruptionException.class)
+                .hasMessageContaining("its last segments are missing");
+    }
+
+    @Test
+    void recordFileDamageFollowedByAValidRecordIsCorruptionEvenWhenZeroed() throws IOException {
+        SimulatedStorageEnv env = new SimulatedStorageEnv();
+        Path file = WalTestLog.DIR.resolve("MANIFEST-000001");
+        env.createDirectories(WalTestLog.DIR);
+        long second;
+        try (RecordFile f = RecordFile.create(env, file)) {
+            f.append(new byte[] {1, 2, 3});
+            second = f.append(new byte[] {4, 5, 6});
+            f.append(new byte[] {7, 8, 9});
+        }
+        env.writeRaw(file, second, new byte[WalRecordDescriptor.HEADER_LENGTH]);
+        // A record file is never preallocated: zeros before a valid record are damage, not the end of the file.
+        assertThatThrownBy(() -> RecordFile.read(env, file)).isInstanceOfSatisfying(
+                dev.redoubt.common.StorageException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.CORRUPTION);
+                    assertThat(e.getMessage()).contains("MANIFEST-000001", "offset " + second, "zero-filled")
+                            .doesNotContain("null");
+                });
+    }
+
+    @Test
     void emptySegmentFileIsTheEndOfTheLogNotAnEndlessLoop() throws IOException {
         SimulatedStorageEnv env = new SimulatedStorageEnv();
         env.createDirectories(WalTestLog.WAL_DIR);
