@@ -130,14 +130,10 @@ public final class Frame {
 
     /** A blob of at most {@code max} bytes, or null when absent (length -1). */
     byte[] blob(int max) throws ProtocolException {
-        int n = u32();
-        if (n == -1) {
+        int n = blobLength(max);
+        if (n < 0) {
             return null;
         }
-        if (n < 0 || n > max) {
-            throw new ProtocolException("a field of " + n + " bytes exceeds its bound of " + max + " in a " + type + " frame");
-        }
-        need(n, "blob");
         byte[] b = new byte[n];
         body.get(b);
         return b;
@@ -145,17 +141,26 @@ public final class Frame {
 
     /** A blob as a view of this frame's body (no copy); null when absent. */
     ByteBuffer blobView(int max) throws ProtocolException {
+        int n = blobLength(max);
+        if (n < 0) {
+            return null;
+        }
+        ByteBuffer view = body.slice(body.position(), n);
+        body.position(body.position() + n);
+        return view;
+    }
+
+    /** A blob's length, checked against {@code max} and what the frame holds; -1 for an absent blob. */
+    private int blobLength(int max) throws ProtocolException {
         int n = u32();
         if (n == -1) {
-            return null;
+            return -1;
         }
         if (n < 0 || n > max) {
             throw new ProtocolException("a field of " + n + " bytes exceeds its bound of " + max + " in a " + type + " frame");
         }
         need(n, "blob");
-        ByteBuffer view = body.slice(body.position(), n);
-        body.position(body.position() + n);
-        return view;
+        return n;
     }
 
     /** Fails if bytes are left over: a frame must be exactly its fields. */

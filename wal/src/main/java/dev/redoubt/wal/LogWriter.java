@@ -16,7 +16,6 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.zip.CRC32C;
 import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Factory;
-import net.jpountz.lz4.LZ4SafeDecompressor;
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -78,9 +77,7 @@ final class LogWriter implements AutoCloseable {
             new ManyToOneConcurrentArrayQueue<>(MAX_PENDING_FUTURES);
     private final ControlledMessageHandler copyToStaging = this::copyToStaging;
     private final RecordApplier applier;
-    private static final LZ4SafeDecompressor DECOMPRESSOR = LZ4Factory.fastestInstance().safeDecompressor();
-    private ByteBuffer inflated = ByteBuffer.allocateDirect(0);
-    private final UnsafeBuffer inflatedView = new UnsafeBuffer(0, 0);
+    private final PayloadInflater inflater = new PayloadInflater();
     private final CRC32C leaderCrc = new CRC32C();
 
     // reserve: the LSN the next record gets, and the end of the segment it must fit in.
@@ -560,17 +557,11 @@ final class LogWriter implements AutoCloseable {
                 applier.apply(type, lsn, lsn + WalRecordDescriptor.HEADER_LENGTH + stored, b, payloadAt, stored);
             } else {
                 int raw = WalRecordDescriptor.rawLength(b, at);
-                if (inflated.capacity() < raw) {
-                    BufferUtil.free(inflated);
-                    inflated = ByteBuffer.allocateDirect(raw);
+                DirectBuffer payload = inflater.inflate(b, payloadAt, stored, raw);
+                if (payload == null) {
+                    throw new IllegalStateException("LZ4 payload of LSN " + lsn + " does not inflate to " + raw + " bytes");
                 }
-                ByteBuffer src = b.byteBuffer();
-                int n = DECOMPRESSOR.decompress(src, (int) b.wrapAdjustment() + payloadAt, stored, inflated, 0, raw);
-                if (n != raw) {
-                    throw new IllegalStateException("LZ4 payload of LSN " + lsn + " inflated to " + n + " bytes, not " + raw);
-                }
-                inflatedView.wrap(inflated, 0, raw);
-                applier.apply(type, lsn, lsn + WalRecordDescriptor.HEADER_LENGTH + stored, inflatedView, 0, raw);
+                applier.apply(type, lsn, lsn + WalRecordDescriptor.HEADER_LENGTH + stored, payload, 0, raw);
             }
         }
         return WalRecordDescriptor.HEADER_LENGTH + stored;
@@ -775,17 +766,7 @@ final class LogWriter implements AutoCloseable {
      */
     private void checkInflates(UnsafeBuffer b, int at, int stored, long lsn) {
         int raw = WalRecordDescriptor.rawLength(b, at);
-        if (inflated.capacity() < raw) {
-            BufferUtil.free(inflated);
-            inflated = ByteBuffer.allocateDirect(raw);
-        }
-        int n;
-        try {
-            n = DECOMPRESSOR.decompress(b.byteBuffer(), at + WalRecordDescriptor.HEADER_LENGTH, stored, inflated, 0, raw);
-        } catch (net.jpountz.lz4.LZ4Exception e) {
-            n = -1;
-        }
-        if (n != raw) {
+        if (inflater.inflate(b, at + WalRecordDescriptor.HEADER_LENGTH, stored, raw) == null) {
             throw new ReplicaChunkException("the LZ4 payload of the record of LSN " + lsn
                     + " does not inflate to its raw length " + raw);
         }
@@ -997,6 +978,6 @@ final class LogWriter implements AutoCloseable {
         // Off-heap memory is returned now rather than whenever the GC finds the buffers.
         BufferUtil.free(ring.buffer().byteBuffer());
         BufferUtil.free(staging);
-        BufferUtil.free(inflated);
+        inflater.free();
     }
 }

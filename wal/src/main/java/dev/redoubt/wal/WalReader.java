@@ -4,16 +4,10 @@ import dev.redoubt.common.ErrorCode;
 import dev.redoubt.common.StorageEnv;
 import dev.redoubt.common.StorageException;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.LongSupplier;
-import net.jpountz.lz4.LZ4Exception;
-import net.jpountz.lz4.LZ4Factory;
-import net.jpountz.lz4.LZ4SafeDecompressor;
-import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * Iterates the records of a log from any LSN, across segments, as a flyweight: {@link #next()} moves to the
@@ -38,7 +32,6 @@ public final class WalReader implements AutoCloseable {
         CORRUPT
     }
 
-    private static final LZ4SafeDecompressor DECOMPRESSOR = LZ4Factory.fastestInstance().safeDecompressor();
 
     private final StorageEnv env;
     private final Path walDir;
@@ -58,8 +51,7 @@ public final class WalReader implements AutoCloseable {
     private DirectBuffer payload;
     private int recordIndex;
     private int recordLength;
-    private ByteBuffer inflated = ByteBuffer.allocateDirect(0);
-    private final UnsafeBuffer inflatedView = new UnsafeBuffer(0, 0);
+    private final PayloadInflater inflater = new PayloadInflater();
 
     private WalReader(StorageEnv env, Path walDir, long fromLsn, LongSupplier limitLsn, boolean includePadding) {
         this.env = env;
@@ -212,25 +204,13 @@ public final class WalReader implements AutoCloseable {
             return true;
         }
         int raw = WalRecordDescriptor.rawLength(b, at);
-        if (inflated.capacity() < raw) {
-            BufferUtil.free(inflated);
-            inflated = ByteBuffer.allocateDirect(raw);
-        }
-        int n;
-        try {
-            // The segment window's buffer wraps its ByteBuffer from index 0, so indexes carry over.
-            n = DECOMPRESSOR.decompress(b.byteBuffer(), at + WalRecordDescriptor.HEADER_LENGTH, stored,
-                    inflated, 0, raw);
-        } catch (LZ4Exception e) {
-            n = -1;
-        }
-        if (n != raw) {
+        DirectBuffer inflatedPayload = inflater.inflate(b, at + WalRecordDescriptor.HEADER_LENGTH, stored, raw);
+        if (inflatedPayload == null) {
             problem = "LZ4 payload does not decompress to its raw length " + raw;
             status = Status.CORRUPT;
             return false;
         }
-        inflatedView.wrap(inflated, 0, raw);
-        payload = inflatedView;
+        payload = inflatedPayload;
         payloadIndex = 0;
         payloadLength = raw;
         return true;
@@ -328,7 +308,6 @@ public final class WalReader implements AutoCloseable {
             }
             segment = null;
         }
-        BufferUtil.free(inflated);
-        inflated = ByteBuffer.allocateDirect(0);
+        inflater.free();
     }
 }
