@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 final class WalSender {
     private static final Logger LOG = LoggerFactory.getLogger(WalSender.class);
     /** Records are packed up to this many bytes per frame (a larger record travels alone). */
-    static final int CHUNK_BYTES = 1024 * 1024;
+    static final int CHUNK_BYTES = 4 * 1024 * 1024;
     static final long HEARTBEAT_MILLIS = 500;
 
     private final Node node;
