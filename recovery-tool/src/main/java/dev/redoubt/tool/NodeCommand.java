@@ -24,8 +24,11 @@ final class NodeCommand {
     private NodeCommand() {
     }
 
-    /** HOST:PORT (IPv6 as [::1]:PORT); a usage error otherwise. */
+    /** HOST:PORT (IPv6 as [::1]:PORT), or PORT alone for the loopback address; a usage error otherwise. */
     static InetSocketAddress address(String text, String option) {
+        if (text.matches("[0-9]{1,5}")) {
+            return address("127.0.0.1:" + text, option);
+        }
         int colon = text.lastIndexOf(':');
         if (colon <= 0 || colon == text.length() - 1) {
             throw CliException.usage(option + " must be HOST:PORT, got '" + text + "'");
@@ -60,9 +63,9 @@ final class NodeCommand {
         @Option(names = "--role", required = true, paramLabel = "ROLE", description = "primary or backup.")
         Node.Role role;
 
-        @Option(names = "--listen", required = true, paramLabel = "HOST:PORT",
-                description = "Where to accept backups and clients. Use a loopback address unless peers on other hosts"
-                        + " must connect.")
+        @Option(names = "--listen", required = true, paramLabel = "[HOST:]PORT",
+                description = "Where to accept backups and clients; a PORT alone binds to the loopback address"
+                        + " (127.0.0.1). Name another host only when peers on other hosts must connect.")
         String listen;
 
         @Option(names = "--primary", paramLabel = "HOST:PORT", description = "The primary to stream from (a backup only).")

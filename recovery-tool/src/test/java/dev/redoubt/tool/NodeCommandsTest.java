@@ -22,6 +22,13 @@ class NodeCommandsTest {
     Path tmp;
 
     @Test
+    void aListenPortAloneMeansTheLoopbackAddress() {
+        assertThat(NodeCommand.address("7401", "--listen")).isEqualTo(new InetSocketAddress("127.0.0.1", 7401));
+        assertThat(NodeCommand.address("0.0.0.0:7401", "--listen").getPort()).isEqualTo(7401);
+        assertThat(Cli.run("node", "status", "--node", "nohost:", "--secret-file", "x").code()).isEqualTo(ExitCodes.USAGE);
+    }
+
+    @Test
     void kvThroughANodeStatusPromoteAndRejoin() throws Exception {
         Path secretFile = tmp.resolve("secret");
         Files.writeString(secretFile, "cli-node-test-secret-0123456789\n");
