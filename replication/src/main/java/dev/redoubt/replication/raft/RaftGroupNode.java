@@ -1,0 +1,111 @@
+package dev.redoubt.replication.raft;
+
+import dev.redoubt.common.ErrorCode;
+import dev.redoubt.common.StorageException;
+import dev.redoubt.engine.DbOptions;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+
+/**
+ * One member of a Raft group (Apache Ratis over gRPC) whose state machine is the engine
+ * ({@link DbStateMachine}). Layout of its directory: {@code raft/} (Ratis' log and metadata) and {@code db/}
+ * (the engine). Reads are linearizable (ReadIndex) by default.
+ *
+ * <p>Loopback only in this first increment: a peer address that is not a loopback address is refused, because
+ * the group is not yet authenticated (TLS is planned, docs/raft-design.md).
+ */
+public final class RaftGroupNode implements AutoCloseable {
+    /** Every Redoubt group has this id: one group per set of nodes. */
+    public static final RaftGroupId GROUP_ID = RaftGroupId.valueOf(
+            UUID.nameUUIDFromBytes("redoubt-raft-group".getBytes(StandardCharsets.UTF_8)));
+
+    private final RaftServer server;
+    private final DbStateMachine stateMachine;
+
+    private RaftGroupNode(RaftServer server, DbStateMachine stateMachine) {
+        this.server = server;
+        this.stateMachine = stateMachine;
+    }
+
+    /** A peer: its id and the address its gRPC server listens on. */
+    public record Peer(String id, InetSocketAddress address) {
+        RaftPeer toRatis() {
+            return RaftPeer.newBuilder().setId(id).setAddress(address.getHostString() + ":" + address.getPort()).build();
+        }
+    }
+
+    /** The group made of {@code peers}. */
+    public static RaftGroup group(List<Peer> peers) {
+        return RaftGroup.valueOf(GROUP_ID, peers.stream().map(Peer::toRatis).toList());
+    }
+
+    /** Starts member {@code self} of the group of {@code peers}, keeping its files under {@code dir}. */
+    public static RaftGroupNode start(Path dir, String self, List<Peer> peers, DbOptions dbOptions) {
+        Peer me = peers.stream().filter(p -> p.id().equals(self)).findFirst().orElseThrow(() ->
+                new IllegalArgumentException("--id " + self + " is not one of the peers " + peers));
+        for (Peer p : peers) {
+            if (!p.address().getAddress().isLoopbackAddress()) {
+                throw new StorageException(ErrorCode.INVALID_STATE, "peer " + p.id() + " at " + p.address()
+                        + " is not a loopback address: the Raft mode is loopback-only until its transport is"
+                        + " authenticated (TLS, planned)");
+            }
+        }
+        RaftProperties properties = new RaftProperties();
+        RaftConfigKeys.Rpc.setType(properties, SupportedRpcType.GRPC);
+        GrpcConfigKeys.Server.setHost(properties, me.address().getHostString());
+        GrpcConfigKeys.Server.setPort(properties, me.address().getPort());
+        RaftServerConfigKeys.setStorageDir(properties, List.of(dir.resolve("raft").toFile()));
+        RaftServerConfigKeys.Read.setOption(properties, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        DbStateMachine stateMachine = new DbStateMachine(dir.resolve("db"), dbOptions);
+        try {
+            RaftServer server = RaftServer.newBuilder()
+                    .setServerId(RaftPeerId.valueOf(self))
+                    .setGroup(group(peers))
+                    .setStateMachine(stateMachine)
+                    .setProperties(properties)
+                    .setOption(RaftStorage.StartupOption.RECOVER)
+                    .build();
+            server.start();
+            return new RaftGroupNode(server, stateMachine);
+        } catch (IOException e) {
+            throw StorageException.fromIo("starting Raft member " + self + " in " + dir, e);
+        }
+    }
+
+    public DbStateMachine stateMachine() {
+        return stateMachine;
+    }
+
+    /** Whether this member is the group's leader now. */
+    public boolean isLeader() {
+        try {
+            return server.getDivision(GROUP_ID).getInfo().isLeader();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.close();
+        } catch (IOException e) {
+            throw StorageException.fromIo("closing a Raft member", e);
+        }
+    }
+}

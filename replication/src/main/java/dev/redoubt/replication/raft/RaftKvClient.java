@@ -1,0 +1,69 @@
+package dev.redoubt.replication.raft;
+
+import dev.redoubt.common.ErrorCode;
+import dev.redoubt.common.StorageException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+
+/**
+ * A client of a Raft group: writes go through the log (acknowledged once committed on a majority and applied
+ * by the leader), reads are linearizable queries (ReadIndex on the leader). The Ratis client finds the leader
+ * and retries on leader changes.
+ */
+public final class RaftKvClient implements AutoCloseable {
+    private final RaftClient client;
+
+    private RaftKvClient(RaftClient client) {
+        this.client = client;
+    }
+
+    public static RaftKvClient connect(List<RaftGroupNode.Peer> peers) {
+        return new RaftKvClient(RaftClient.newBuilder().setRaftGroup(RaftGroupNode.group(peers))
+                .setProperties(new RaftProperties()).build());
+    }
+
+    /** Puts and returns the Raft index of the committed entry. */
+    public long put(byte[] key, byte[] value) throws IOException {
+        return write(RaftCommand.put(key, value));
+    }
+
+    public long delete(byte[] key) throws IOException {
+        return write(RaftCommand.delete(key));
+    }
+
+    private long write(RaftCommand command) throws IOException {
+        RaftClientReply reply = client.io().send(Message.valueOf(command.encode()));
+        if (!reply.isSuccess()) {
+            throw new StorageException(ErrorCode.FAILED, "the Raft group did not commit the write: " + reply);
+        }
+        return reply.getLogIndex();
+    }
+
+    /** A linearizable read: the value, or null when absent. */
+    public byte[] get(byte[] key) throws IOException {
+        RaftClientReply reply = client.io().sendReadOnly(Message.valueOf(RaftCommand.get(key).encode()));
+        if (!reply.isSuccess()) {
+            throw new StorageException(ErrorCode.FAILED, "the Raft group did not answer the read: " + reply);
+        }
+        ByteBuffer b = reply.getMessage().getContent().asReadOnlyByteBuffer();
+        if (b.remaining() < 1) {
+            throw new StorageException(ErrorCode.CORRUPTION, "an empty answer to a read");
+        }
+        if (b.get() == 0) {
+            return null;
+        }
+        byte[] value = new byte[b.remaining()];
+        b.get(value);
+        return value;
+    }
+
+    @Override
+    public void close() throws IOException {
+        client.close();
+    }
+}
