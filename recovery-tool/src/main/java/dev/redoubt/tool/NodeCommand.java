@@ -60,10 +60,20 @@ final class NodeCommand {
         @Option(names = "--dir", required = true, paramLabel = "DIR", description = "Data directory (created if missing or empty).")
         Path dir;
 
-        @Option(names = "--role", required = true, paramLabel = "ROLE", description = "primary or backup.")
+        @Option(names = "--role", paramLabel = "ROLE", description = "primary or backup (a node pair).")
         Node.Role role;
 
-        @Option(names = "--listen", required = true, paramLabel = "[HOST:]PORT",
+        @Option(names = "--raft", description = "Run a member of a Raft group instead (with --id and --peers;"
+                + " loopback addresses only until the Raft transport is authenticated).")
+        boolean raft;
+
+        @Option(names = "--id", paramLabel = "ID", description = "With --raft: this member's id in --peers.")
+        String id;
+
+        @Option(names = "--peers", paramLabel = "ID@HOST:PORT,...", description = "With --raft: every member of the group.")
+        String peers;
+
+        @Option(names = "--listen", paramLabel = "[HOST:]PORT",
                 description = "Where to accept backups and clients; a PORT alone binds to the loopback address"
                         + " (127.0.0.1). Name another host only when peers on other hosts must connect.")
         String listen;
@@ -92,6 +102,13 @@ final class NodeCommand {
 
         @Override
         int run() throws InterruptedException {
+            if (raft) {
+                return runRaftMember(this);
+            }
+            if (role == null || listen == null) {
+                throw CliException.usage("a node pair member needs --role primary|backup and --listen [HOST:]PORT"
+                        + " (or --raft --id ID --peers ... for a Raft group)");
+            }
             if (role == Node.Role.FENCED) {
                 throw CliException.usage("--role must be primary or backup");
             }
@@ -106,21 +123,50 @@ final class NodeCommand {
                     name != null ? name : listen, commit, remoteTimeoutMillis, base.maxRetainedWalBytes(),
                     DbOptions.defaults().walSegmentBytes(segmentBytes));
             Node node = Node.start(config);
-            CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                node.close();
-                stopped.countDown();
-            }, "redoubt-node-shutdown"));
             out().println("node " + config.name() + " serving as " + node.role() + " at epoch " + node.epoch() + " on "
                     + hostPort(node.listenAddress()));
             out().flush();
-            stopped.await();
+            awaitShutdown(node);
             return ExitCodes.OK;
         }
     }
 
     static String hostPort(InetSocketAddress a) {
         return a.getHostString() + ":" + a.getPort();
+    }
+
+    private static void awaitShutdown(AutoCloseable member) throws InterruptedException {
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                member.close();
+            } catch (Exception ignored) {
+                // exiting
+            }
+            stopped.countDown();
+        }, "redoubt-node-shutdown"));
+        stopped.await();
+    }
+
+    /** {@code node start --raft}: one member of a Raft group, in the foreground until SIGTERM. */
+    static int runRaftMember(Start s) throws InterruptedException {
+        if (s.id == null || s.peers == null || s.role != null || s.primary != null) {
+            throw CliException.usage("--raft needs --id ID and --peers ID@HOST:PORT,... (and no --role or --primary)");
+        }
+        secret(s.secretFile); // required and checked now; the Raft transport uses it once it is authenticated
+        java.util.List<dev.redoubt.replication.raft.RaftGroupNode.Peer> group = RaftCommand.peers(s.peers);
+        dev.redoubt.replication.raft.RaftGroupNode member;
+        try {
+            member = dev.redoubt.replication.raft.RaftGroupNode.start(s.dir, s.id, group,
+                    DbOptions.defaults().walSegmentBytes(s.segmentBytes));
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage(e.getMessage());
+        }
+        s.out().println("raft member " + s.id + " of " + group.size() + " serving on "
+                + group.stream().filter(p -> p.id().equals(s.id)).findFirst().orElseThrow().address());
+        s.out().flush();
+        awaitShutdown(member);
+        return ExitCodes.OK;
     }
 
     /** Options shared by the commands that talk to a running node. */

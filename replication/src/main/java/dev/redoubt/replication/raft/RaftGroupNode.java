@@ -49,6 +49,37 @@ public final class RaftGroupNode implements AutoCloseable {
         }
     }
 
+    /**
+     * Parses {@code ID@HOST:PORT,ID@HOST:PORT,...}: ids are letters, digits, '-' and '_', unique; at least one
+     * peer. An {@link IllegalArgumentException} says what is wrong.
+     */
+    public static List<Peer> parsePeers(String spec) {
+        List<Peer> peers = new java.util.ArrayList<>();
+        for (String part : spec.split(",")) {
+            String p = part.trim();
+            int at = p.indexOf('@');
+            int colon = p.lastIndexOf(':');
+            if (at <= 0 || colon <= at + 1 || colon == p.length() - 1) {
+                throw new IllegalArgumentException("peer '" + p + "' is not ID@HOST:PORT");
+            }
+            String id = p.substring(0, at);
+            if (!id.matches("[A-Za-z0-9_-]{1,64}")) {
+                throw new IllegalArgumentException("peer id '" + id + "' must be 1-64 letters, digits, '-' or '_'");
+            }
+            int port;
+            try {
+                port = Integer.parseInt(p.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("peer '" + p + "': the port is not a number");
+            }
+            if (port < 1 || port > 65535 || peers.stream().anyMatch(q -> q.id().equals(id))) {
+                throw new IllegalArgumentException("peer '" + p + "': port outside 1..65535 or id given twice");
+            }
+            peers.add(new Peer(id, new InetSocketAddress(p.substring(at + 1, colon), port)));
+        }
+        return List.copyOf(peers);
+    }
+
     /** The group made of {@code peers}. */
     public static RaftGroup group(List<Peer> peers) {
         return RaftGroup.valueOf(GROUP_ID, peers.stream().map(Peer::toRatis).toList());

@@ -1,0 +1,65 @@
+package dev.redoubt.tool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.redoubt.engine.DbOptions;
+import dev.redoubt.replication.raft.RaftGroupNode;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code redoubt kv --group}, {@code redoubt raft status|transfer-leader} against three members in this JVM. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class RaftCommandsTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void kvThroughTheGroupStatusAndLeadershipTransfer() throws Exception {
+        List<RaftGroupNode.Peer> peers = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                peers.add(new RaftGroupNode.Peer("n" + i, new InetSocketAddress("127.0.0.1", s.getLocalPort())));
+            }
+        }
+        String spec = peers.stream().map(p -> p.id() + "@127.0.0.1:" + p.address().getPort()).collect(Collectors.joining(","));
+        List<RaftGroupNode> nodes = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                nodes.add(RaftGroupNode.start(tmp.resolve("n" + i), "n" + i, peers, DbOptions.defaults().walSegmentBytes(256 * 1024)));
+            }
+            Cli.Result put = Cli.run("kv", "--group", spec, "put", "k", "v");
+            assertThat(put.code()).as("%s", put).isZero();
+            assertThat(put.out()).contains("committed at Raft index");
+            Cli.Result get = Cli.run("kv", "--group", spec, "get", "k");
+            assertThat(get.out().trim()).as("%s", get).isEqualTo("v");
+            assertThat(Cli.run("kv", "--group", spec, "delete", "k").code()).isZero();
+            assertThat(Cli.run("kv", "--group", spec, "get", "k").code()).isEqualTo(ExitCodes.NOT_FOUND);
+
+            Cli.Result status = Cli.run("raft", "status", "--peers", spec, "--json");
+            assertThat(status.code()).as("%s", status).isZero();
+            assertThat(status.out()).contains("\"command\":\"raft status\"").contains("\"role\":\"LEADER\"")
+                    .contains("\"id\":\"n0\"").contains("\"id\":\"n2\"");
+            String leader = status.out().replaceAll(".*\"leader\":\"(n[0-9])\".*\\s*", "$1");
+            String other = leader.equals("n0") ? "n1" : "n0";
+            Cli.Result transfer = Cli.run("raft", "transfer-leader", "--peers", spec, "--to", other);
+            assertThat(transfer.code()).as("%s", transfer).isZero();
+            assertThat(Cli.run("raft", "status", "--peers", spec, "--json").out()).contains("\"leader\":\"" + other + "\"");
+            assertThat(Cli.run("raft", "status", "--peers", spec).out()).contains("LEADER");
+
+            assertThat(Cli.run("raft", "status", "--peers", "n0@nowhere").code()).isEqualTo(ExitCodes.USAGE);
+            assertThat(Cli.run("kv", "--group", spec, "scan").code()).isEqualTo(ExitCodes.USAGE);
+        } finally {
+            for (RaftGroupNode n : nodes) {
+                n.close();
+            }
+        }
+    }
+}
