@@ -44,6 +44,11 @@ final class TcpProxy implements AutoCloseable {
         }
     }
 
+    /** Closes every open connection (after a black hole: the swallowed bytes would leave the streams corrupt). */
+    void dropConnections() {
+        sockets.forEach(TcpProxy::closeQuietly);
+    }
+
     void delayMillis(long millis) {
         delayMillis = millis;
     }
@@ -57,7 +62,14 @@ final class TcpProxy implements AutoCloseable {
                     continue;
                 }
                 Socket upstream = new Socket();
-                upstream.connect(target, 2_000);
+                try {
+                    upstream.connect(target, 2_000);
+                } catch (IOException refused) {
+                    // The target is down: the client must see its connection fail, not hang open forever.
+                    closeQuietly(client);
+                    closeQuietly(upstream);
+                    continue;
+                }
                 sockets.add(client);
                 sockets.add(upstream);
                 pump(client, upstream);

@@ -87,6 +87,14 @@ public final class RaftGroupNode implements AutoCloseable {
 
     /** Starts member {@code self} of the group of {@code peers}, keeping its files under {@code dir}. */
     public static RaftGroupNode start(Path dir, String self, List<Peer> peers, DbOptions dbOptions) {
+        return start(dir, self, peers, -1, dbOptions);
+    }
+
+    /**
+     * As above, listening on {@code listenPort} instead of the port its peer entry names (-1: that port): for
+     * tests that put a proxy at the advertised address to cut and heal the member's links.
+     */
+    public static RaftGroupNode start(Path dir, String self, List<Peer> peers, int listenPort, DbOptions dbOptions) {
         Peer me = peers.stream().filter(p -> p.id().equals(self)).findFirst().orElseThrow(() ->
                 new IllegalArgumentException("--id " + self + " is not one of the peers " + peers));
         for (Peer p : peers) {
@@ -99,7 +107,7 @@ public final class RaftGroupNode implements AutoCloseable {
         RaftProperties properties = new RaftProperties();
         RaftConfigKeys.Rpc.setType(properties, SupportedRpcType.GRPC);
         GrpcConfigKeys.Server.setHost(properties, me.address().getHostString());
-        GrpcConfigKeys.Server.setPort(properties, me.address().getPort());
+        GrpcConfigKeys.Server.setPort(properties, listenPort >= 0 ? listenPort : me.address().getPort());
         RaftServerConfigKeys.setStorageDir(properties, List.of(dir.resolve("raft").toFile()));
         RaftServerConfigKeys.Read.setOption(properties, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
         DbStateMachine stateMachine = new DbStateMachine(dir.resolve("db"), dbOptions);

@@ -5,7 +5,11 @@ import dev.redoubt.common.StorageException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.util.TimeDuration;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -22,9 +26,24 @@ public final class RaftKvClient implements AutoCloseable {
         this.client = client;
     }
 
+    /** A client whose calls give up after about a minute (20 attempts of up to 3 s, 200 ms apart). */
     public static RaftKvClient connect(List<RaftGroupNode.Peer> peers) {
+        return connect(peers, 3_000, 20);
+    }
+
+    /**
+     * A client whose every attempt times out after {@code attemptMillis} and whose calls give up after
+     * {@code attempts}: a write that gives up may still commit (its outcome is unknown), never twice (Ratis'
+     * retry cache).
+     */
+    public static RaftKvClient connect(List<RaftGroupNode.Peer> peers, long attemptMillis, int attempts) {
+        RaftProperties properties = new RaftProperties();
+        RaftClientConfigKeys.Rpc.setRequestTimeout(properties, TimeDuration.valueOf(attemptMillis, TimeUnit.MILLISECONDS));
         return new RaftKvClient(RaftClient.newBuilder().setRaftGroup(RaftGroupNode.group(peers))
-                .setProperties(new RaftProperties()).build());
+                .setProperties(properties)
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts,
+                        TimeDuration.valueOf(200, TimeUnit.MILLISECONDS)))
+                .build());
     }
 
     /** Puts and returns the Raft index of the committed entry. */
