@@ -40,7 +40,15 @@ final class RaftCommand {
                 members = admin.status();
             }
             if (json) {
-                out().println(RaftAdmin.toJson(members));
+                List<Object> list = Json.array();
+                for (RaftAdmin.Member m : members) {
+                    list.add(Json.object().put("id", m.id()).put("address", m.address()).put("reachable", m.reachable())
+                            .put("role", m.role()).put("term", m.term()).put("commitIndex", m.commitIndex())
+                            .put("appliedIndex", m.appliedIndex()).put("lastIndex", m.lastIndex()));
+                }
+                String leader = members.stream().filter(m -> "LEADER".equals(m.role())).map(RaftAdmin.Member::id)
+                        .findFirst().orElse(null);
+                printJson(Json.object().put("command", "raft status").put("leader", leader).put("members", list));
             } else {
                 long commit = members.stream().mapToLong(RaftAdmin.Member::commitIndex).max().orElse(0);
                 out().printf("%-8s %-22s %-10s %6s %10s %10s %8s%n", "id", "address", "role", "term", "commit", "applied", "lag");

@@ -51,7 +51,7 @@ final class CheckpointSender {
                         .forEach(names::add);
             }
             channel.send(f.start(FrameType.CHECKPOINT_BEGIN).u64(node.epoch()).u64(checkpointLsn).u16(names.size() + 1));
-            sendHistory();
+            channel.send(node.history().toFrame(f));
             long bytes = 0;
             bytes += sendFile("wal/" + SegmentFiles.segmentName(base), segment, checkpointLsn - base);
             for (String name : names) {
@@ -66,15 +66,6 @@ final class CheckpointSender {
         } finally {
             deleteTree(target);
         }
-    }
-
-    private void sendHistory() throws IOException {
-        var entries = node.history().entries();
-        f.start(FrameType.HISTORY).u16(entries.size());
-        for (EpochHistory.Entry e : entries) {
-            f.u64(e.epoch()).u64(e.startLsn());
-        }
-        channel.send(f);
     }
 
     /** Sends the first {@code length} bytes of {@code file} as {@code name}. */

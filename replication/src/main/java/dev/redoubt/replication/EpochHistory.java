@@ -129,6 +129,29 @@ public final class EpochHistory {
         return Long.MAX_VALUE;
     }
 
+    /**
+     * The epoch a log ending at {@code end} is in: its last record's ({@code walEpoch}), or a later one this
+     * history says began before {@code end} (right after a bootstrap the log may hold no record of it yet).
+     */
+    synchronized long epochAt(long end, long walEpoch) {
+        long epoch = walEpoch;
+        for (Entry e : entries) {
+            if (e.startLsn() < end) {
+                epoch = Math.max(epoch, e.epoch());
+            }
+        }
+        return epoch;
+    }
+
+    /** Fills {@code f} with a HISTORY frame of these entries (see {@link Frame}). */
+    synchronized FrameBuilder toFrame(FrameBuilder f) {
+        f.start(FrameType.HISTORY).u16(entries.size());
+        for (Entry e : entries) {
+            f.u64(e.epoch()).u64(e.startLsn());
+        }
+        return f;
+    }
+
     /** Whether {@code epoch} is one of this history's epochs (a backup's epoch must be). */
     synchronized boolean contains(long epoch) {
         return entries.stream().anyMatch(e -> e.epoch() == epoch);

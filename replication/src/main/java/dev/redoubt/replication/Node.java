@@ -165,14 +165,7 @@ public final class Node implements AutoCloseable {
      * record of the current epoch yet), the epoch its adopted history says is in force at its end.
      */
     long streamEpoch() {
-        long end = port.writtenLsn();
-        long epoch = port.epoch();
-        for (EpochHistory.Entry e : history.entries()) {
-            if (e.startLsn() < end) {
-                epoch = Math.max(epoch, e.epoch());
-            }
-        }
-        return epoch;
+        return history.epochAt(port.writtenLsn(), port.epoch());
     }
 
     /** Swaps in a received checkpoint (see {@link Bootstrap}): closes the database, installs, reopens. */

@@ -53,12 +53,7 @@ public final class Rejoin {
         try (Db db = Db.open(dir, DbOptions.defaults())) {
             ReplicationPort port = db.replication();
             end = port.writtenLsn();
-            epoch = port.epoch();
-            for (EpochHistory.Entry e : history.entries()) {
-                if (e.startLsn() < end) {
-                    epoch = Math.max(epoch, e.epoch());
-                }
-            }
+            epoch = history.epochAt(end, port.epoch());
             checkpoint = port.checkpointLsn();
             segmentBytes = port.segmentBytes();
         }

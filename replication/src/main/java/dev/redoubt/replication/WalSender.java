@@ -69,7 +69,7 @@ final class WalSender {
             }
             return;
         }
-        sendHistory(f);
+        channel.send(node.history().toFrame(f));
         BackupProgress.Backup backup = node.progress().connect(name, channel.peer(), from);
         LOG.info("backup {} at {} streams from LSN {} (epoch {})", name, channel.peer(), from, backupEpoch);
         Thread acks = new Thread(() -> readAcks(backup), "redoubt-acks-" + name);
@@ -100,15 +100,6 @@ final class WalSender {
     private void refuse(FrameBuilder f, ErrorCode code, String why) throws IOException {
         LOG.warn("refused a backup at {}: {}", channel.peer(), why);
         channel.send(f.start(FrameType.ERROR).u16(code.ordinal()).str(why));
-    }
-
-    private void sendHistory(FrameBuilder f) throws IOException {
-        var entries = node.history().entries();
-        f.start(FrameType.HISTORY).u16(entries.size());
-        for (EpochHistory.Entry e : entries) {
-            f.u64(e.epoch()).u64(e.startLsn());
-        }
-        channel.send(f);
     }
 
     private void stream(FrameBuilder f, long from) throws IOException, InterruptedException {

@@ -64,22 +64,6 @@ public final class RaftAdmin implements AutoCloseable {
         }
     }
 
-    /** Status as JSON (what {@code redoubt raft status --json} prints). */
-    public static String toJson(List<Member> members) {
-        StringBuilder sb = new StringBuilder("{\"command\":\"raft status\",\"leader\":");
-        String leader = members.stream().filter(m -> "LEADER".equals(m.role())).map(Member::id).findFirst().orElse(null);
-        sb.append(leader == null ? "null" : "\"" + leader + "\"").append(",\"members\":[");
-        for (int i = 0; i < members.size(); i++) {
-            Member m = members.get(i);
-            sb.append(i == 0 ? "" : ",").append("{\"id\":\"").append(m.id()).append("\",\"address\":\"").append(m.address())
-                    .append("\",\"reachable\":").append(m.reachable()).append(",\"role\":\"").append(m.role())
-                    .append("\",\"term\":").append(m.term()).append(",\"commitIndex\":").append(m.commitIndex())
-                    .append(",\"appliedIndex\":").append(m.appliedIndex()).append(",\"lastIndex\":").append(m.lastIndex())
-                    .append('}');
-        }
-        return sb.append("]}").toString();
-    }
-
     @Override
     public void close() throws IOException {
         client.close();
