@@ -1,0 +1,76 @@
+package dev.redoubt.replication.raft;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/** A {@link RaftMemberMain} child JVM: started, SIGKILLed, restarted on the same directory. */
+final class RaftMemberProcess implements AutoCloseable {
+    private final Process process;
+
+    private RaftMemberProcess(Process process) {
+        this.process = process;
+    }
+
+    /** Starts member {@code id} of {@code peers} on {@code dir}, its gRPC server on {@code listenPort}; waits for READY. */
+    static RaftMemberProcess start(Path dir, String id, List<RaftGroupNode.Peer> peers, int listenPort)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse("java"));
+        for (String flag : System.getProperty("redoubt.jvm.flags", "").split(" ")) {
+            if (!flag.isBlank()) {
+                command.add(flag);
+            }
+        }
+        String spec = peers.stream().map(p -> p.id() + "@" + p.address().getHostString() + ":" + p.address().getPort())
+                .collect(Collectors.joining(","));
+        command.addAll(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                "-cp", System.getProperty("java.class.path"), RaftMemberMain.class.getName(), dir.toString(), id, spec,
+                Integer.toString(listenPort)));
+        java.nio.file.Files.createDirectories(dir);
+        Process p = new ProcessBuilder(command)
+                .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolveSibling(id + ".stderr").toFile())).start();
+        CompletableFuture<Void> ready = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    if (line.equals("READY")) {
+                        ready.complete(null);
+                    }
+                }
+                ready.completeExceptionally(new IOException("member " + id + " exited before it was ready"));
+            } catch (IOException e) {
+                ready.completeExceptionally(e);
+            }
+        }, "member-stdout-" + id);
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            ready.get(60, TimeUnit.SECONDS);
+            return new RaftMemberProcess(p);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            p.destroyForcibly().waitFor();
+            throw new IOException("member " + id + " in " + dir + " did not start (see " + id + ".stderr beside it): "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** SIGKILL, and wait until the process is gone. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        kill();
+    }
+}
