@@ -1,6 +1,7 @@
 package dev.redoubt.replication.raft;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.redoubt.replication.TcpProxyAccess;
 import dev.redoubt.testsupport.linearizability.CheckResult;
@@ -12,6 +13,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -19,7 +21,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -38,7 +39,6 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>One address per member means one proxy per member, not per link: "isolate" blackholes what reaches the
  * member, while connections it opens itself still work (an asymmetric partition).
  */
-@Timeout(value = 30, unit = TimeUnit.MINUTES)
 class RaftNemesisTest {
     private static final long SEED = Long.getLong("redoubt.seed", System.nanoTime());
     private static final int RUNS = Integer.getInteger("redoubt.raft.runs", 3);
@@ -51,11 +51,14 @@ class RaftNemesisTest {
     @TempDir
     Path tmp;
 
+    /** Bounded: each run gets its nemesis time plus 10 minutes (start, heal, final reads, checking). */
     @Test
-    void historiesUnderKillsIsolationsAndLeaderTransfersAreLinearizable() throws Exception {
-        for (int run = 0; run < RUNS; run++) {
-            runOnce(SEED + run, tmp.resolve("run" + run));
-        }
+    void historiesUnderKillsIsolationsAndLeaderTransfersAreLinearizable() {
+        assertTimeoutPreemptively(Duration.ofSeconds((long) RUNS * (SECONDS + 600)), () -> {
+            for (int run = 0; run < RUNS; run++) {
+                runOnce(SEED + run, tmp.resolve("run" + run));
+            }
+        });
     }
 
     private void runOnce(long seed, Path dir) throws Exception {
