@@ -38,9 +38,20 @@ final class KvCommand {
             description = "Talk to this Raft group (linearizable reads; retries on leader changes); omit DIR.")
     String group;
 
+    @Option(names = "--tls-dir", paramLabel = "DIR", scope = picocli.CommandLine.ScopeType.INHERIT,
+            description = "With --group: the group's credential (made by `redoubt raft tls-init`).")
+    Path tlsDir;
+
     /** The Raft group client, or null unless --group was given. */
     dev.redoubt.replication.raft.RaftKvClient group() {
-        return group == null ? null : dev.redoubt.replication.raft.RaftKvClient.connect(RaftCommand.peers(group));
+        if (group == null) {
+            if (tlsDir != null) {
+                throw CliException.usage("--tls-dir is for --group");
+            }
+            return null;
+        }
+        return dev.redoubt.replication.raft.RaftKvClient.connect(RaftCommand.peers(group),
+                tlsDir == null ? null : dev.redoubt.replication.raft.RaftTls.load(tlsDir));
     }
 
     /** The node client, or null for a local directory. */

@@ -64,8 +64,11 @@ final class NodeCommand {
         Node.Role role;
 
         @Option(names = "--raft", description = "Run a member of a Raft group instead (with --id and --peers;"
-                + " loopback addresses only until the Raft transport is authenticated).")
+                + " with --tls-dir for addresses other than loopback).")
         boolean raft;
+
+        @picocli.CommandLine.Mixin
+        RaftTlsOption tls;
 
         @Option(names = "--id", paramLabel = "ID", description = "With --raft: this member's id in --peers.")
         String id;
@@ -81,8 +84,9 @@ final class NodeCommand {
         @Option(names = "--primary", paramLabel = "HOST:PORT", description = "The primary to stream from (a backup only).")
         String primary;
 
-        @Option(names = "--secret-file", required = true, paramLabel = "FILE",
-                description = "The shared secret (at least 16 bytes; the same file on every node). Never on the command line.")
+        @Option(names = "--secret-file", paramLabel = "FILE",
+                description = "A node pair's shared secret (at least 16 bytes; the same file on every node). Never on the"
+                        + " command line. A Raft member uses --tls-dir instead.")
         Path secretFile;
 
         @Option(names = "--commit", paramLabel = "LEVEL", defaultValue = "LOCAL",
@@ -111,6 +115,12 @@ final class NodeCommand {
             }
             if (role == Node.Role.FENCED) {
                 throw CliException.usage("--role must be primary or backup");
+            }
+            if (tls.dir != null) {
+                throw CliException.usage("--tls-dir is for a Raft member (--raft); a node pair authenticates with --secret-file");
+            }
+            if (secretFile == null) {
+                throw CliException.usage("a node pair member needs --secret-file FILE (the shared secret)");
             }
             if ((role == Node.Role.BACKUP) != (primary != null)) {
                 throw CliException.usage(role == Node.Role.BACKUP ? "a backup needs --primary HOST:PORT"
@@ -153,17 +163,26 @@ final class NodeCommand {
         if (s.id == null || s.peers == null || s.role != null || s.primary != null) {
             throw CliException.usage("--raft needs --id ID and --peers ID@HOST:PORT,... (and no --role or --primary)");
         }
-        secret(s.secretFile); // required and checked now; the Raft transport uses it once it is authenticated
+        if (s.listen != null) {
+            throw CliException.usage("--listen is for node pairs: a Raft member listens at its own address in --peers");
+        }
+        if (s.secretFile != null) {
+            throw CliException.usage("--secret-file is for node pairs: a Raft group authenticates with its credential,"
+                    + " --tls-dir DIR (make one with `redoubt raft tls-init --dir DIR`)");
+        }
         java.util.List<dev.redoubt.replication.raft.RaftGroupNode.Peer> group = RaftCommand.peers(s.peers);
+        dev.redoubt.replication.raft.RaftTls credential = s.tls.load();
         dev.redoubt.replication.raft.RaftGroupNode member;
         try {
             member = dev.redoubt.replication.raft.RaftGroupNode.start(s.dir, s.id, group,
-                    DbOptions.defaults().walSegmentBytes(s.segmentBytes));
+                    DbOptions.defaults().walSegmentBytes(s.segmentBytes), credential);
         } catch (IllegalArgumentException e) {
             throw CliException.usage(e.getMessage());
         }
         s.out().println("raft member " + s.id + " of " + group.size() + " serving on "
-                + group.stream().filter(p -> p.id().equals(s.id)).findFirst().orElseThrow().address());
+                + group.stream().filter(p -> p.id().equals(s.id)).findFirst().orElseThrow().address()
+                + (credential == null ? " (loopback only, no credential)" : " (mutual TLS, certificate SHA-256 "
+                + credential.fingerprint() + ")"));
         s.out().flush();
         awaitShutdown(member);
         return ExitCodes.OK;

@@ -5,12 +5,13 @@ import dev.redoubt.replication.raft.RaftGroupNode;
 import java.io.IOException;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code redoubt raft ...}: operate a Raft group (status, leadership transfer). */
 @Command(name = "raft", mixinStandardHelpOptions = true,
         description = "Operate a Raft group started with `redoubt node start --raft`.",
-        subcommands = {RaftCommand.Status.class, RaftCommand.TransferLeader.class})
+        subcommands = {RaftCommand.Status.class, RaftCommand.TransferLeader.class, RaftTlsInitCommand.class})
 final class RaftCommand {
     private RaftCommand() {
     }
@@ -32,11 +33,14 @@ final class RaftCommand {
         @Option(names = "--json", description = "One JSON document.")
         boolean json;
 
+        @Mixin
+        RaftTlsOption tls;
+
         @Override
         int run() throws IOException {
             jsonOutput(json);
             List<RaftAdmin.Member> members;
-            try (RaftAdmin admin = RaftAdmin.connect(peers(peers))) {
+            try (RaftAdmin admin = RaftAdmin.connect(peers(peers), tls.load())) {
                 members = admin.status();
             }
             if (json) {
@@ -44,7 +48,7 @@ final class RaftCommand {
                 for (RaftAdmin.Member m : members) {
                     list.add(Json.object().put("id", m.id()).put("address", m.address()).put("reachable", m.reachable())
                             .put("role", m.role()).put("term", m.term()).put("commitIndex", m.commitIndex())
-                            .put("appliedIndex", m.appliedIndex()).put("lastIndex", m.lastIndex()));
+                            .put("appliedIndex", m.appliedIndex()).put("lastIndex", m.lastIndex()).put("problem", m.problem()));
                 }
                 String leader = members.stream().filter(m -> "LEADER".equals(m.role())).map(RaftAdmin.Member::id)
                         .findFirst().orElse(null);
@@ -55,6 +59,11 @@ final class RaftCommand {
                 for (RaftAdmin.Member m : members) {
                     out().printf("%-8s %-22s %-10s %6d %10d %10d %8s%n", m.id(), m.address(), m.role(), m.term(),
                             m.commitIndex(), m.appliedIndex(), m.reachable() ? Long.toString(commit - m.appliedIndex()) : "-");
+                }
+                for (RaftAdmin.Member m : members) {
+                    if (!m.reachable()) {
+                        err().println("redoubt: " + m.id() + " did not answer: " + m.problem());
+                    }
                 }
             }
             return ExitCodes.OK;
@@ -73,9 +82,12 @@ final class RaftCommand {
         @Option(names = "--timeout-ms", defaultValue = "10000", paramLabel = "MS", description = "How long to wait (default: ${DEFAULT-VALUE}).")
         long timeoutMillis;
 
+        @Mixin
+        RaftTlsOption tls;
+
         @Override
         int run() throws IOException {
-            try (RaftAdmin admin = RaftAdmin.connect(peers(peers))) {
+            try (RaftAdmin admin = RaftAdmin.connect(peers(peers), tls.load())) {
                 admin.transferLeader(to, timeoutMillis);
             } catch (IllegalArgumentException e) {
                 throw CliException.usage(e.getMessage());

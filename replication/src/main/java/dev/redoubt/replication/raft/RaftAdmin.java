@@ -19,15 +19,23 @@ import org.apache.ratis.protocol.RaftPeerId;
 public final class RaftAdmin implements AutoCloseable {
     private final List<RaftGroupNode.Peer> peers;
     private final RaftClient client;
+    private final boolean withCredential;
 
-    private RaftAdmin(List<RaftGroupNode.Peer> peers, RaftClient client) {
+    private RaftAdmin(List<RaftGroupNode.Peer> peers, RaftClient client, boolean withCredential) {
         this.peers = peers;
         this.client = client;
+        this.withCredential = withCredential;
     }
 
     public static RaftAdmin connect(List<RaftGroupNode.Peer> peers) {
+        return connect(peers, null);
+    }
+
+    /** Operating the group of {@code peers}, authenticated with its credential {@code tls} (null: none, loopback only). */
+    public static RaftAdmin connect(List<RaftGroupNode.Peer> peers, RaftTls tls) {
+        RaftTls.checkAddresses(peers, tls, "Raft admin");
         return new RaftAdmin(peers, RaftClient.newBuilder().setRaftGroup(RaftGroupNode.group(peers))
-                .setProperties(new RaftProperties()).build());
+                .setProperties(new RaftProperties()).setParameters(RaftTls.parameters(tls)).build(), tls != null);
     }
 
     /** One member as it reports itself; {@code reachable} false (and -1 figures) when it did not answer. */
@@ -47,7 +55,7 @@ public final class RaftAdmin implements AutoCloseable {
                         log.getCommitted().getIndex(), log.getApplied().getIndex(), log.getLastEntry().getIndex(), null));
             } catch (IOException | RuntimeException e) {
                 out.add(new Member(p.id(), p.address().getHostString() + ":" + p.address().getPort(), false, "UNREACHABLE",
-                        -1, -1, -1, -1, String.valueOf(e.getMessage())));
+                        -1, -1, -1, -1, e.getMessage() + reason(e)));
             }
         }
         return out;
@@ -58,10 +66,20 @@ public final class RaftAdmin implements AutoCloseable {
         if (peers.stream().noneMatch(p -> p.id().equals(peerId))) {
             throw new IllegalArgumentException(peerId + " is not one of the peers " + peers);
         }
-        RaftClientReply reply = client.admin().transferLeadership(RaftPeerId.valueOf(peerId), timeoutMillis);
+        RaftClientReply reply;
+        try {
+            reply = client.admin().transferLeadership(RaftPeerId.valueOf(peerId), timeoutMillis);
+        } catch (IOException e) {
+            throw RaftTlsErrors.explain(e, withCredential);
+        }
         if (!reply.isSuccess()) {
             throw new StorageException(ErrorCode.FAILED, "leadership did not move to " + peerId + ": " + reply);
         }
+    }
+
+    private String reason(Throwable e) {
+        String reason = RaftTlsErrors.reason(e, withCredential);
+        return reason == null ? "" : ": " + reason;
     }
 
     @Override

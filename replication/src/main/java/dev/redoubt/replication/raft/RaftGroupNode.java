@@ -1,6 +1,5 @@
 package dev.redoubt.replication.raft;
 
-import dev.redoubt.common.ErrorCode;
 import dev.redoubt.common.StorageException;
 import dev.redoubt.engine.DbOptions;
 import java.io.IOException;
@@ -26,8 +25,8 @@ import org.apache.ratis.server.storage.RaftStorage;
  * ({@link DbStateMachine}). Layout of its directory: {@code raft/} (Ratis' log and metadata) and {@code db/}
  * (the engine). Reads are linearizable (ReadIndex) by default.
  *
- * <p>Loopback only in this first increment: a peer address that is not a loopback address is refused, because
- * the group is not yet authenticated (TLS is planned, docs/raft-design.md).
+ * <p>Authenticated with a group credential ({@link RaftTls}: mutual TLS on every connection); without one, every
+ * peer address must be a loopback address (docs/raft-design.md, Security).
  */
 public final class RaftGroupNode implements AutoCloseable {
     /** Every Redoubt group has this id: one group per set of nodes. */
@@ -85,25 +84,30 @@ public final class RaftGroupNode implements AutoCloseable {
         return RaftGroup.valueOf(GROUP_ID, peers.stream().map(Peer::toRatis).toList());
     }
 
-    /** Starts member {@code self} of the group of {@code peers}, keeping its files under {@code dir}. */
+    /** Starts member {@code self} of the group of {@code peers}, keeping its files under {@code dir}; loopback only. */
     public static RaftGroupNode start(Path dir, String self, List<Peer> peers, DbOptions dbOptions) {
-        return start(dir, self, peers, -1, dbOptions);
+        return start(dir, self, peers, -1, dbOptions, null);
+    }
+
+    /** As above, authenticated with the group credential {@code tls} (null: none, loopback only). */
+    public static RaftGroupNode start(Path dir, String self, List<Peer> peers, DbOptions dbOptions, RaftTls tls) {
+        return start(dir, self, peers, -1, dbOptions, tls);
+    }
+
+    /** As below, without a credential: loopback only. */
+    public static RaftGroupNode start(Path dir, String self, List<Peer> peers, int listenPort, DbOptions dbOptions) {
+        return start(dir, self, peers, listenPort, dbOptions, null);
     }
 
     /**
-     * As above, listening on {@code listenPort} instead of the port its peer entry names (-1: that port): for
-     * tests that put a proxy at the advertised address to cut and heal the member's links.
+     * Starts a member listening on {@code listenPort} instead of the port its peer entry names (-1: that port):
+     * for tests that put a proxy at the advertised address to cut and heal the member's links.
      */
-    public static RaftGroupNode start(Path dir, String self, List<Peer> peers, int listenPort, DbOptions dbOptions) {
+    public static RaftGroupNode start(Path dir, String self, List<Peer> peers, int listenPort, DbOptions dbOptions,
+                                      RaftTls tls) {
         Peer me = peers.stream().filter(p -> p.id().equals(self)).findFirst().orElseThrow(() ->
                 new IllegalArgumentException("--id " + self + " is not one of the peers " + peers));
-        for (Peer p : peers) {
-            if (!p.address().getAddress().isLoopbackAddress()) {
-                throw new StorageException(ErrorCode.INVALID_STATE, "peer " + p.id() + " at " + p.address()
-                        + " is not a loopback address: the Raft mode is loopback-only until its transport is"
-                        + " authenticated (TLS, planned)");
-            }
-        }
+        RaftTls.checkAddresses(peers, tls, "Raft member " + self);
         RaftProperties properties = new RaftProperties();
         RaftConfigKeys.Rpc.setType(properties, SupportedRpcType.GRPC);
         GrpcConfigKeys.Server.setHost(properties, me.address().getHostString());
@@ -117,6 +121,7 @@ public final class RaftGroupNode implements AutoCloseable {
                     .setGroup(group(peers))
                     .setStateMachine(stateMachine)
                     .setProperties(properties)
+                    .setParameters(RaftTls.parameters(tls))
                     .setOption(RaftStorage.StartupOption.RECOVER)
                     .build();
             server.start();

@@ -21,14 +21,26 @@ import org.apache.ratis.protocol.RaftClientReply;
  */
 public final class RaftKvClient implements AutoCloseable {
     private final RaftClient client;
+    private final boolean withCredential;
 
-    private RaftKvClient(RaftClient client) {
+    private RaftKvClient(RaftClient client, boolean withCredential) {
         this.client = client;
+        this.withCredential = withCredential;
     }
 
     /** A client whose calls give up after about a minute (20 attempts of up to 3 s, 200 ms apart). */
     public static RaftKvClient connect(List<RaftGroupNode.Peer> peers) {
-        return connect(peers, 3_000, 20);
+        return connect(peers, null, 3_000, 20);
+    }
+
+    /** As above, authenticated with the group credential {@code tls} (null: none, loopback only). */
+    public static RaftKvClient connect(List<RaftGroupNode.Peer> peers, RaftTls tls) {
+        return connect(peers, tls, 3_000, 20);
+    }
+
+    /** As below, without a credential: loopback only. */
+    public static RaftKvClient connect(List<RaftGroupNode.Peer> peers, long attemptMillis, int attempts) {
+        return connect(peers, null, attemptMillis, attempts);
     }
 
     /**
@@ -36,14 +48,16 @@ public final class RaftKvClient implements AutoCloseable {
      * {@code attempts}: a write that gives up may still commit (its outcome is unknown), never twice (Ratis'
      * retry cache).
      */
-    public static RaftKvClient connect(List<RaftGroupNode.Peer> peers, long attemptMillis, int attempts) {
+    public static RaftKvClient connect(List<RaftGroupNode.Peer> peers, RaftTls tls, long attemptMillis, int attempts) {
+        RaftTls.checkAddresses(peers, tls, "Raft client");
         RaftProperties properties = new RaftProperties();
         RaftClientConfigKeys.Rpc.setRequestTimeout(properties, TimeDuration.valueOf(attemptMillis, TimeUnit.MILLISECONDS));
         return new RaftKvClient(RaftClient.newBuilder().setRaftGroup(RaftGroupNode.group(peers))
                 .setProperties(properties)
+                .setParameters(RaftTls.parameters(tls))
                 .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts,
                         TimeDuration.valueOf(200, TimeUnit.MILLISECONDS)))
-                .build());
+                .build(), tls != null);
     }
 
     /** Puts and returns the Raft index of the committed entry. */
@@ -56,7 +70,7 @@ public final class RaftKvClient implements AutoCloseable {
     }
 
     private long write(RaftCommand command) throws IOException {
-        RaftClientReply reply = client.io().send(Message.valueOf(command.encode()));
+        RaftClientReply reply = call(() -> client.io().send(Message.valueOf(command.encode())));
         if (!reply.isSuccess()) {
             throw new StorageException(ErrorCode.FAILED, "the Raft group did not commit the write: " + reply);
         }
@@ -65,7 +79,7 @@ public final class RaftKvClient implements AutoCloseable {
 
     /** A linearizable read: the value, or null when absent. */
     public byte[] get(byte[] key) throws IOException {
-        RaftClientReply reply = client.io().sendReadOnly(Message.valueOf(RaftCommand.get(key).encode()));
+        RaftClientReply reply = call(() -> client.io().sendReadOnly(Message.valueOf(RaftCommand.get(key).encode())));
         if (!reply.isSuccess()) {
             throw new StorageException(ErrorCode.FAILED, "the Raft group did not answer the read: " + reply);
         }
@@ -79,6 +93,19 @@ public final class RaftKvClient implements AutoCloseable {
         byte[] value = new byte[b.remaining()];
         b.get(value);
         return value;
+    }
+
+    /** A Ratis call whose failure, when the credential is the likely cause, says so ({@link RaftTlsErrors}). */
+    private RaftClientReply call(RatisCall call) throws IOException {
+        try {
+            return call.run();
+        } catch (IOException e) {
+            throw RaftTlsErrors.explain(e, withCredential);
+        }
+    }
+
+    private interface RatisCall {
+        RaftClientReply run() throws IOException;
     }
 
     @Override
