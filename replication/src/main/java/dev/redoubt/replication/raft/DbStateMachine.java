@@ -1,5 +1,7 @@
 package dev.redoubt.replication.raft;
 
+import dev.redoubt.common.ErrorCode;
+import dev.redoubt.common.StorageException;
 import dev.redoubt.engine.Db;
 import dev.redoubt.engine.DbOptions;
 import dev.redoubt.engine.WriteBatch;
@@ -8,15 +10,24 @@ import dev.redoubt.wal.Durability;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.util.LifeCycle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The engine as a Ratis state machine (docs/raft-design.md). Each committed entry is applied as one atomic
@@ -30,16 +41,35 @@ import org.apache.ratis.statemachine.impl.BaseStateMachine;
  * <p>Durability: the Raft log (fsynced by Ratis on a majority before an entry commits) is the durable log; the
  * engine applies with {@link Durability#ASYNC}, so the hot path has one fsync (the design's decision).
  *
- * <p>Not yet (issue 7 continues): snapshots (engine checkpoints) and install-snapshot; until then Ratis keeps
- * its whole log.
+ * <p>Snapshots are engine checkpoints ({@link DbSnapshotStorage}, which documents their layout).
+ * {@link #takeSnapshot} records the applied (term, index) in the engine and checkpoints it, so the snapshot holds
+ * exactly the index it reports. On a follower that Ratis brought up to date by install-snapshot,
+ * {@link #reinitialize} replaces the engine with the received checkpoint ({@link DbInstall}, crash-safe); on
+ * {@link #initialize}, a complete snapshot newer than the engine (a crash after the files arrived) is installed
+ * the same way. A snapshot is verified in full (MD5 of every file) before it becomes the engine; a damaged one is
+ * set aside as {@code damaged.*} and never used.
+ *
+ * <p>Thread-safety: Ratis calls apply, snapshot and reinitialize from its one update thread; {@code stateLock}
+ * serializes them anyway, so that a snapshot's (term, index) and the engine state it copies always match.
+ * Queries run on other threads and hold {@code dbLock}'s read lock; replacing the engine holds its write lock.
  */
 public final class DbStateMachine extends BaseStateMachine {
+    private static final Logger LOG = LoggerFactory.getLogger(DbStateMachine.class);
     static final byte[] APPLIED_KEY = {0x00, 'r', 'a', 'f', 't', '.', 'a', 'p', 'p', 'l', 'i', 'e', 'd'};
     static final byte USER_PREFIX = 0x01;
     private static final WriteOptions APPLY = WriteOptions.ASYNC;
+    /** The fix when a received snapshot cannot become the engine (Ratis has already trimmed the log past it). */
+    private static final String REJOIN = "the member stops: delete its directory (raft/ and db/) and start it again,"
+            + " with the rest of the group running, so that it rejoins from the leader's snapshot";
 
     private final Path dir;
     private final DbOptions options;
+    private final DbSnapshotStorage snapshots = new DbSnapshotStorage();
+    private final ReentrantLock stateLock = new ReentrantLock();
+    private final ReentrantReadWriteLock dbLock = new ReentrantReadWriteLock();
+    private final AtomicLong appliedEntries = new AtomicLong();
+    private final AtomicLong snapshotsTaken = new AtomicLong();
+    private final AtomicLong snapshotsInstalled = new AtomicLong();
     private volatile Db db;
 
     public DbStateMachine(Path dir, DbOptions options) {
@@ -50,12 +80,75 @@ public final class DbStateMachine extends BaseStateMachine {
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage storage) throws IOException {
         super.initialize(server, groupId, storage);
-        db = Db.open(dir, options);
-        byte[] applied = db.get(APPLIED_KEY);
-        if (applied != null) {
-            ByteBuffer b = ByteBuffer.wrap(applied);
-            setLastAppliedTermIndex(TermIndex.valueOf(b.getLong(), b.getLong()));
+        getLifeCycle().startAndTransition(() -> {
+            stateLock.lock();
+            try {
+                snapshots.init(storage);
+                DbInstall.recover(dir);
+                openDb();
+                installNewerSnapshotAtStart();
+            } finally {
+                stateLock.unlock();
+            }
+        }, IOException.class);
+    }
+
+    /**
+     * A complete snapshot newer than the engine (the member crashed after Ratis had placed a received snapshot, or
+     * its engine was lost): installed, newest first; one that fails verification is set aside with an error line.
+     */
+    private void installNewerSnapshotAtStart() throws IOException {
+        for (DbSnapshotStorage.DbSnapshot s : snapshots.complete()) {
+            if (s.index() <= appliedIndex()) {
+                return;
+            }
+            LOG.info("{}: snapshot {} is newer than the engine's applied index {}: installing it", dir,
+                    s.termIndex(), appliedIndex());
+            if (verifiedOrSetAside(s)) {
+                install(s);
+                return;
+            }
         }
+    }
+
+    /** Checks every file of the snapshot; a damaged one is set aside (never used) with an error line. */
+    private boolean verifiedOrSetAside(DbSnapshotStorage.DbSnapshot s) throws IOException {
+        try {
+            DbSnapshotStorage.verify(s);
+            return true;
+        } catch (StorageException e) {
+            if (e.code() != ErrorCode.CORRUPTION) {
+                throw e;
+            }
+            LOG.error("{}: snapshot {} is not used: {}", dir, s.dir().getFileName(), e.getMessage());
+            snapshots.setAside(s);
+            return false;
+        }
+    }
+
+    /** REQUIRES stateLock. Opens the engine and takes the applied (term, index) it holds. */
+    private void openDb() {
+        Db opened = Db.open(dir, options);
+        TermIndex applied = readApplied(opened);
+        db = opened;
+        setLastAppliedTermIndex(applied);
+    }
+
+    private static TermIndex readApplied(Db d) {
+        byte[] applied = d.get(APPLIED_KEY);
+        if (applied == null) {
+            return null;
+        }
+        if (applied.length != 16) {
+            throw new StorageException(ErrorCode.CORRUPTION, "the engine's applied index record has " + applied.length
+                    + " bytes, not 16: the Raft metadata in " + d.directory() + " is damaged");
+        }
+        ByteBuffer b = ByteBuffer.wrap(applied);
+        return TermIndex.valueOf(b.getLong(), b.getLong());
+    }
+
+    private static byte[] appliedValue(TermIndex t) {
+        return ByteBuffer.allocate(16).putLong(t.getTerm()).putLong(t.getIndex()).array();
     }
 
     /** The highest Raft index this node's engine holds (0 before the first entry). */
@@ -68,25 +161,31 @@ public final class DbStateMachine extends BaseStateMachine {
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
         TermIndex termIndex = TermIndex.valueOf(entry);
-        if (termIndex.getIndex() <= appliedIndex()) {
-            return CompletableFuture.completedFuture(Message.valueOf("skipped " + termIndex.getIndex()));
-        }
-        RaftCommand command;
+        stateLock.lock();
         try {
-            command = RaftCommand.decode(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
-        } catch (IllegalArgumentException e) {
-            command = null; // a malformed entry is committed like any other: it applies as a no-op on every node
+            if (termIndex.getIndex() <= appliedIndex()) {
+                return CompletableFuture.completedFuture(Message.valueOf("skipped " + termIndex.getIndex()));
+            }
+            RaftCommand command;
+            try {
+                command = RaftCommand.decode(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+            } catch (IllegalArgumentException e) {
+                command = null; // a malformed entry is committed like any other: it applies as a no-op on every node
+            }
+            WriteBatch batch = new WriteBatch();
+            if (command != null && command.op() == RaftCommand.PUT) {
+                batch.put(stored(command.key()), command.value());
+            } else if (command != null && command.op() == RaftCommand.DELETE) {
+                batch.delete(stored(command.key()));
+            }
+            batch.put(APPLIED_KEY, appliedValue(termIndex));
+            db.write(batch, APPLY);
+            updateLastAppliedTermIndex(termIndex);
+            appliedEntries.incrementAndGet();
+            return CompletableFuture.completedFuture(Message.valueOf(command == null ? "malformed" : "ok"));
+        } finally {
+            stateLock.unlock();
         }
-        WriteBatch batch = new WriteBatch();
-        if (command != null && command.op() == RaftCommand.PUT) {
-            batch.put(stored(command.key()), command.value());
-        } else if (command != null && command.op() == RaftCommand.DELETE) {
-            batch.delete(stored(command.key()));
-        }
-        batch.put(APPLIED_KEY, ByteBuffer.allocate(16).putLong(termIndex.getTerm()).putLong(termIndex.getIndex()).array());
-        db.write(batch, APPLY);
-        updateLastAppliedTermIndex(termIndex);
-        return CompletableFuture.completedFuture(Message.valueOf(command == null ? "malformed" : "ok"));
     }
 
     /**
@@ -95,20 +194,176 @@ public final class DbStateMachine extends BaseStateMachine {
      */
     @Override
     public void notifyTermIndexUpdated(long term, long index) {
-        if (index > appliedIndex()) {
-            super.notifyTermIndexUpdated(term, index);
+        stateLock.lock();
+        try {
+            if (index > appliedIndex()) {
+                super.notifyTermIndexUpdated(term, index);
+            }
+        } finally {
+            stateLock.unlock();
+        }
+    }
+
+    /**
+     * Checkpoints the engine as snapshot (term, index) of the last applied entry and returns the index. The
+     * applied (term, index) is first written to the engine (it may be ahead of the last batch when the entries
+     * after it were configuration changes or no-ops), so the checkpoint holds exactly it; {@code Db.checkpoint}
+     * makes the engine's state durable (a SYNC log marker, then a flush) before it links the tables.
+     */
+    @Override
+    public long takeSnapshot() throws IOException {
+        stateLock.lock();
+        try {
+            TermIndex applied = getLastAppliedTermIndex();
+            DbSnapshotStorage.DbSnapshot latest = snapshots.latest();
+            if (getLifeCycleState() != LifeCycle.State.RUNNING) {
+                LOG.info("{}: no snapshot while the state machine is {}", dir, getLifeCycleState());
+                return latest == null ? RaftLog.INVALID_LOG_INDEX : latest.index();
+            }
+            if (applied == null || applied.getIndex() <= 0) {
+                return RaftLog.INVALID_LOG_INDEX;
+            }
+            if (latest != null && latest.index() >= applied.getIndex()) {
+                return latest.index();
+            }
+            try {
+                Db d = db;
+                byte[] value = appliedValue(applied);
+                if (!Arrays.equals(d.get(APPLIED_KEY), value)) {
+                    d.write(new WriteBatch().put(APPLIED_KEY, value), APPLY);
+                }
+                snapshots.write(applied, d::checkpoint);
+            } catch (RuntimeException e) {
+                // Ratis handles an IOException here (it logs it and tries again later); anything else stops it
+                throw new IOException("taking snapshot " + applied + " of " + dir + " failed: " + e.getMessage(), e);
+            }
+            snapshotsTaken.incrementAndGet();
+            LOG.info("{}: took snapshot {}", dir, applied);
+            return applied.getIndex();
+        } finally {
+            stateLock.unlock();
+        }
+    }
+
+    @Override
+    public StateMachineStorage getStateMachineStorage() {
+        return snapshots;
+    }
+
+    DbSnapshotStorage snapshotStorage() {
+        return snapshots;
+    }
+
+    /** Ratis pauses the state machine before it moves a received snapshot into place, then calls reinitialize. */
+    @Override
+    public void pause() {
+        stateLock.lock();
+        try {
+            if (getLifeCycleState() == LifeCycle.State.RUNNING) {
+                getLifeCycle().transition(LifeCycle.State.PAUSING);
+                getLifeCycle().transition(LifeCycle.State.PAUSED);
+            }
+        } finally {
+            stateLock.unlock();
+        }
+    }
+
+    /**
+     * After Ratis installed a snapshot from the leader (its files are now this member's snapshot directory):
+     * replaces the engine with it. Ratis then takes the snapshot's index as the applied index, so a snapshot that
+     * cannot be used is an error that stops the member (Ratis closes it), never a silent skip.
+     */
+    @Override
+    public void reinitialize() throws IOException {
+        stateLock.lock();
+        try {
+            DbSnapshotStorage.DbSnapshot s = snapshots.refresh();
+            if (s == null) {
+                throw new StorageException(ErrorCode.CORRUPTION, dir + ": Ratis installed a snapshot, but the snapshot"
+                        + " directory holds no complete one (see the warnings above); " + REJOIN);
+            }
+            if (s.index() > appliedIndex()) {
+                LOG.info("{}: installing snapshot {} received from the leader (engine at index {})", dir,
+                        s.termIndex(), appliedIndex());
+                if (!verifiedOrSetAside(s)) {
+                    throw new StorageException(ErrorCode.CORRUPTION, dir + ": the snapshot Ratis installed does not"
+                            + " match its manifest (see the error above); " + REJOIN);
+                }
+                install(s);
+            } else {
+                LOG.info("{}: snapshot {} is not newer than the engine (index {}): keeping the engine", dir,
+                        s.termIndex(), appliedIndex());
+            }
+            if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+                getLifeCycle().transition(LifeCycle.State.STARTING);
+                getLifeCycle().transition(LifeCycle.State.RUNNING);
+            }
+        } finally {
+            stateLock.unlock();
+        }
+    }
+
+    /**
+     * REQUIRES stateLock and a verified snapshot. Closes the engine, replaces it with the snapshot's checkpoint
+     * (crash-safe), reopens it and checks that it holds exactly the snapshot's (term, index).
+     */
+    private void install(DbSnapshotStorage.DbSnapshot s) throws IOException {
+        dbLock.writeLock().lock();
+        try {
+            Db old = db;
+            db = null;
+            if (old != null) {
+                old.close();
+            }
+            DbInstall.replace(dir, s);
+            openDb();
+        } finally {
+            dbLock.writeLock().unlock();
+        }
+        TermIndex held = getLastAppliedTermIndex();
+        if (!s.termIndex().equals(held)) {
+            // its files match its manifest, so it was written this way: nothing to set aside and retry; stop
+            throw new StorageException(ErrorCode.INVALID_STATE, "snapshot " + s.dir() + " covers " + s.termIndex()
+                    + " but the engine in it holds applied " + held + ", so it was not written by takeSnapshot; the"
+                    + " engine in " + dir + " is now that copy; " + REJOIN);
+        }
+        snapshotsInstalled.incrementAndGet();
+        LOG.info("{}: the engine now holds snapshot {}", dir, held);
+    }
+
+    /**
+     * Called once the member's server has started: trims a Raft log that ends below the snapshot the state machine
+     * reported, as Ratis does itself after an install-snapshot ({@link RaftLog#onSnapshotInstalled}). Ratis 3.3.0
+     * opens such a log as it is (it only warns "End log index ... is smaller than last index in snapshot") and then
+     * refuses the leader's next entry for ever ("gap between entries"; RATIS-2507). It happens when the member
+     * stopped between Ratis' placing of a received snapshot and its trimming of the log, or when
+     * {@link #initialize} installed a snapshot it found newer than the engine.
+     */
+    void trimRaftLogBelowSnapshot(RaftLog log) {
+        TermIndex last = log.getLastEntryTermIndex();
+        long snapshotIndex = log.getSnapshotIndex();
+        if (last != null && last.getIndex() < snapshotIndex) {
+            LOG.warn("{}: the Raft log ends at index {}, below the snapshot at index {}: trimming it as after an"
+                    + " install-snapshot", dir, last.getIndex(), snapshotIndex);
+            log.onSnapshotInstalled(snapshotIndex).join();
         }
     }
 
     /** A read: GET returns the value (empty message with a leading 0 byte when absent, 1 + value when present). */
     @Override
     public CompletableFuture<Message> query(Message request) {
+        dbLock.readLock().lock();
         try {
             RaftCommand command = RaftCommand.decode(request.getContent().asReadOnlyByteBuffer());
             if (command.op() != RaftCommand.GET) {
                 throw new IllegalArgumentException("only GET is a query");
             }
-            byte[] value = db.get(stored(command.key()));
+            Db d = db;
+            if (d == null) {
+                throw new StorageException(ErrorCode.CLOSED, "this member's engine is closed (stopping, or replaced"
+                        + " by a snapshot that could not be opened); retry on another member");
+            }
+            byte[] value = d.get(stored(command.key()));
             ByteBuffer out = ByteBuffer.allocate(1 + (value == null ? 0 : value.length));
             out.put((byte) (value == null ? 0 : 1));
             if (value != null) {
@@ -117,6 +372,8 @@ public final class DbStateMachine extends BaseStateMachine {
             return CompletableFuture.completedFuture(Message.valueOf(out.flip()));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
+        } finally {
+            dbLock.readLock().unlock();
         }
     }
 
@@ -132,12 +389,39 @@ public final class DbStateMachine extends BaseStateMachine {
         return db;
     }
 
+    /** Entries this member applied to its engine since it started (skipped replays are not counted). */
+    public long appliedEntries() {
+        return appliedEntries.get();
+    }
+
+    /** Snapshots this member took since it started. */
+    public long snapshotsTaken() {
+        return snapshotsTaken.get();
+    }
+
+    /** Snapshots this member installed into its engine since it started (from the leader, or found at start). */
+    public long snapshotsInstalled() {
+        return snapshotsInstalled.get();
+    }
+
+    /** The index of this member's latest complete snapshot, or -1. */
+    public long latestSnapshotIndex() {
+        DbSnapshotStorage.DbSnapshot s = snapshots.latest();
+        return s == null ? RaftLog.INVALID_LOG_INDEX : s.index();
+    }
+
     @Override
     public void close() throws IOException {
         super.close();
-        Db d = db;
-        if (d != null) {
-            d.close();
+        dbLock.writeLock().lock();
+        try {
+            Db d = db;
+            db = null;
+            if (d != null) {
+                d.close();
+            }
+        } finally {
+            dbLock.writeLock().unlock();
         }
     }
 }

@@ -22,8 +22,9 @@ import org.apache.ratis.server.storage.RaftStorage;
 
 /**
  * One member of a Raft group (Apache Ratis over gRPC) whose state machine is the engine
- * ({@link DbStateMachine}). Layout of its directory: {@code raft/} (Ratis' log and metadata) and {@code db/}
- * (the engine). Reads are linearizable (ReadIndex) by default.
+ * ({@link DbStateMachine}). Layout of its directory: {@code raft/} (Ratis' log and metadata; the snapshots are in
+ * its {@code <group id>/sm/}, see {@link DbSnapshotStorage}) and {@code db/} (the engine; {@link DbInstall} names
+ * its transient siblings). Reads are linearizable (ReadIndex) by default.
  *
  * <p>Authenticated with a group credential ({@link RaftTls}: mutual TLS on every connection); without one, every
  * peer address must be a loopback address (docs/raft-design.md, Security).
@@ -86,7 +87,7 @@ public final class RaftGroupNode implements AutoCloseable {
 
     /** Starts member {@code self} of the group of {@code peers}, keeping its files under {@code dir}; loopback only. */
     public static RaftGroupNode start(Path dir, String self, List<Peer> peers, DbOptions dbOptions) {
-        return start(dir, self, peers, -1, dbOptions, null);
+        return start(dir, self, peers, -1, dbOptions, RaftLogOptions.defaults(), null);
     }
 
     /** As above, authenticated with the group credential {@code tls} (null: none, loopback only). */
@@ -96,7 +97,7 @@ public final class RaftGroupNode implements AutoCloseable {
 
     /** As below, without a credential: loopback only. */
     public static RaftGroupNode start(Path dir, String self, List<Peer> peers, int listenPort, DbOptions dbOptions) {
-        return start(dir, self, peers, listenPort, dbOptions, null);
+        return start(dir, self, peers, listenPort, dbOptions, RaftLogOptions.defaults(), null);
     }
 
     /**
@@ -105,6 +106,18 @@ public final class RaftGroupNode implements AutoCloseable {
      */
     public static RaftGroupNode start(Path dir, String self, List<Peer> peers, int listenPort, DbOptions dbOptions,
                                       RaftTls tls) {
+        return start(dir, self, peers, listenPort, dbOptions, RaftLogOptions.defaults(), tls);
+    }
+
+    /** As above, with how the member snapshots its engine and trims its Raft log; without a credential. */
+    public static RaftGroupNode start(Path dir, String self, List<Peer> peers, int listenPort, DbOptions dbOptions,
+                                      RaftLogOptions logOptions) {
+        return start(dir, self, peers, listenPort, dbOptions, logOptions, null);
+    }
+
+    /** As above, with how the member snapshots its engine and trims its Raft log, and its credential (or null). */
+    public static RaftGroupNode start(Path dir, String self, List<Peer> peers, int listenPort, DbOptions dbOptions,
+                                      RaftLogOptions logOptions, RaftTls tls) {
         Peer me = peers.stream().filter(p -> p.id().equals(self)).findFirst().orElseThrow(() ->
                 new IllegalArgumentException("--id " + self + " is not one of the peers " + peers));
         RaftTls.checkAddresses(peers, tls, "Raft member " + self);
@@ -114,6 +127,7 @@ public final class RaftGroupNode implements AutoCloseable {
         GrpcConfigKeys.Server.setPort(properties, listenPort >= 0 ? listenPort : me.address().getPort());
         RaftServerConfigKeys.setStorageDir(properties, List.of(dir.resolve("raft").toFile()));
         RaftServerConfigKeys.Read.setOption(properties, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        logOptions.applyTo(properties);
         DbStateMachine stateMachine = new DbStateMachine(dir.resolve("db"), dbOptions);
         try {
             RaftServer server = RaftServer.newBuilder()
@@ -125,6 +139,7 @@ public final class RaftGroupNode implements AutoCloseable {
                     .setOption(RaftStorage.StartupOption.RECOVER)
                     .build();
             server.start();
+            stateMachine.trimRaftLogBelowSnapshot(server.getDivision(GROUP_ID).getRaftLog());
             return new RaftGroupNode(server, stateMachine);
         } catch (IOException e) {
             throw StorageException.fromIo("starting Raft member " + self + " in " + dir, e);
@@ -142,6 +157,11 @@ public final class RaftGroupNode implements AutoCloseable {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /** The first index this member's Raft log still holds (entries below it were purged after a snapshot). */
+    long raftLogStartIndex() throws IOException {
+        return server.getDivision(GROUP_ID).getRaftLog().getStartIndex();
     }
 
     @Override

@@ -1,0 +1,305 @@
+package dev.redoubt.replication.raft;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.redoubt.engine.Db;
+import dev.redoubt.engine.DbIterator;
+import dev.redoubt.engine.DbOptions;
+import dev.redoubt.engine.KeyValue;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Raft snapshots as engine checkpoints, with three members in this JVM: a snapshot is taken past the threshold
+ * and the log is purged below it, a follower left behind the purged log catches up by install-snapshot, a member
+ * restarting after a snapshot applies nothing twice, and a snapshot found at start is used only if it is intact.
+ * Small thresholds and log segments so that all of this happens within a few thousand writes.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class RaftSnapshotTest {
+    private static final DbOptions SMALL = DbOptions.defaults().walSegmentBytes(256 * 1024).memtableBytes(256 * 1024);
+    private static final long THRESHOLD = 200;
+    private static final RaftLogOptions LOG = RaftLogOptions.defaults().withSnapshotThresholdEntries(THRESHOLD)
+            .withLogSegmentBytes(16 * 1024).withPurgeGapEntries(32);
+    private static final byte[] USER_FROM = {DbStateMachine.USER_PREFIX};
+    private static final byte[] USER_TO = {DbStateMachine.USER_PREFIX + 1};
+
+    @TempDir
+    Path tmp;
+
+    private final List<RaftGroupNode> nodes = new ArrayList<>();
+    private List<RaftGroupNode.Peer> peers;
+
+    @AfterEach
+    void closeAll() {
+        for (RaftGroupNode n : nodes) {
+            if (n != null) {
+                n.close();
+            }
+        }
+    }
+
+    private void startGroup() throws IOException {
+        peers = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            peers.add(new RaftGroupNode.Peer("n" + i, new InetSocketAddress("127.0.0.1", freePort())));
+        }
+        for (int i = 0; i < 3; i++) {
+            nodes.add(start(i));
+        }
+    }
+
+    private RaftGroupNode start(int i) {
+        return RaftGroupNode.start(tmp.resolve("n" + i), "n" + i, peers, -1, SMALL, LOG);
+    }
+
+    private void stop(int i) {
+        nodes.get(i).close();
+        nodes.set(i, null);
+    }
+
+    @Test
+    void aSnapshotIsTakenPastTheThresholdAndTheLeaderPurgesItsLogBelowIt() throws Exception {
+        startGroup();
+        long last = writeRange(0, 1000);
+        RaftGroupNode leader = leader();
+        awaitTrue(() -> leader.stateMachine().latestSnapshotIndex() >= THRESHOLD, "a snapshot past the threshold");
+        awaitTrue(() -> logStart(leader) > 1, "the leader's log purged below its snapshot");
+        long snapshotIndex = leader.stateMachine().latestSnapshotIndex();
+        assertThat(logStart(leader)).isLessThanOrEqualTo(snapshotIndex + 1);
+        assertThat(leader.stateMachine().snapshotsTaken()).isGreaterThanOrEqualTo(1);
+
+        // the checkpoint holds exactly the index it reports, and at most two snapshots are kept
+        DbSnapshotStorage.DbSnapshot latest = leader.stateMachine().snapshotStorage().latest();
+        DbSnapshotStorage.verify(latest);
+        assertThat(appliedIn(copyOfCheckpoint(latest))).isEqualTo(latest.index());
+        awaitAllApplied(last);
+        Path sm = latest.dir().getParent();
+        awaitTrue(() -> snapshotDirs(sm) <= 2, "at most two snapshots kept"); // each snapshot is followed by the cleanup
+        assertThat(snapshotDirs(sm)).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void aFollowerBehindThePurgedLogCatchesUpByInstallSnapshotAndMatchesTheLeader() throws Exception {
+        startGroup();
+        awaitAllApplied(writeRange(0, 100));
+        int follower = aFollower();
+        long stoppedAt = nodes.get(follower).stateMachine().appliedIndex();
+        stop(follower);
+        long last = writeRange(100, 1500);
+        RaftGroupNode leader = leader();
+        awaitTrue(() -> logStart(leader) > stoppedAt + 1, "the leader purged its log past index " + stoppedAt);
+
+        RaftGroupNode back = start(follower);
+        nodes.set(follower, back);
+        awaitTrue(() -> back.stateMachine().appliedIndex() >= last, "the returning follower reached index " + last);
+        assertThat(back.stateMachine().snapshotsInstalled()).as("snapshots installed from the leader").isGreaterThanOrEqualTo(1);
+        assertThat(contents(back.stateMachine().db())).isEqualTo(contents(leader.stateMachine().db()));
+        assertThat(contents(back.stateMachine().db())).hasSize(1500);
+
+        // it keeps applying after the install
+        long more = writeRange(1500, 1600);
+        awaitTrue(() -> back.stateMachine().appliedIndex() >= more, "the follower applied the writes after the install");
+        assertThat(back.stateMachine().db().get(DbStateMachine.stored(key(1599)))).isEqualTo(value(1599));
+    }
+
+    @Test
+    void aMemberRestartedAfterASnapshotRestoresItsAppliedIndexAndAppliesNothingTwice() throws Exception {
+        startGroup();
+        long last = writeRange(0, 700);
+        awaitAllApplied(last);
+        for (RaftGroupNode n : nodes) {
+            awaitTrue(() -> n.stateMachine().latestSnapshotIndex() >= THRESHOLD, "every member took a snapshot");
+        }
+        int follower = aFollower();
+        long before = nodes.get(follower).stateMachine().appliedIndex();
+        stop(follower);
+        RaftGroupNode back = start(follower);
+        nodes.set(follower, back);
+        assertThat(back.stateMachine().appliedIndex()).as("applied index restored from the engine").isEqualTo(before);
+
+        long more = writeRange(700, 800);
+        awaitTrue(() -> back.stateMachine().appliedIndex() >= more, "the restarted member applied " + more);
+        assertThat(back.stateMachine().appliedEntries()).as("entries applied since the restart: the 100 new ones only")
+                .isEqualTo(100);
+        assertThat(back.stateMachine().snapshotsInstalled()).isZero();
+        Map<String, String> contents = contents(back.stateMachine().db());
+        assertThat(contents).hasSize(800);
+        for (int i = 0; i < 800; i++) {
+            assertThat(contents.get(HexFormat.of().formatHex(DbStateMachine.stored(key(i)))))
+                    .as("key %d", i).isEqualTo(HexFormat.of().formatHex(value(i)));
+        }
+    }
+
+    @Test
+    void aCompleteSnapshotNewerThanTheEngineIsInstalledAtStartAndADamagedOneIsSetAside() throws Exception {
+        startGroup();
+        awaitAllApplied(writeRange(0, 100));
+        int follower = aFollower();
+        Path followerSm = nodes.get(follower).stateMachine().snapshotStorage().getSnapshotDir().toPath();
+        stop(follower);
+        long last = writeRange(100, 700);
+        RaftGroupNode leader = leader();
+        awaitTrue(() -> leader.stateMachine().latestSnapshotIndex() >= 600, "the leader snapshotted past index 600");
+        DbSnapshotStorage.DbSnapshot good = leader.stateMachine().snapshotStorage().latest();
+        // as if Ratis had placed the leader's snapshot and the member crashed before reinitialize
+        copyTree(good.dir(), followerSm.resolve(good.dir().getFileName()));
+        // and a newer one whose bytes were damaged afterwards: it must not be used
+        long fakeIndex = good.index() + 1000;
+        Path damaged = followerSm.resolve("snapshot." + DbSnapshotStorage.suffix(good.manifest().term(), fakeIndex));
+        copyTree(good.dir(), damaged);
+        Files.delete(damaged.resolve(SnapshotManifest.FILE_NAME));
+        new SnapshotManifest(good.manifest().term(), fakeIndex, good.manifest().files())
+                .write(damaged.resolve(SnapshotManifest.FILE_NAME));
+        Path sst = damaged.resolve(good.manifest().files().stream().filter(e -> e.path().startsWith("sst/"))
+                .findFirst().orElseThrow().path());
+        byte[] bytes = Files.readAllBytes(sst);
+        bytes[bytes.length / 2] ^= 0x01;
+        Files.write(sst, bytes);
+
+        RaftGroupNode back = start(follower);
+        nodes.set(follower, back);
+        assertThat(back.stateMachine().snapshotsInstalled()).as("the good snapshot installed at start").isEqualTo(1);
+        assertThat(back.stateMachine().appliedIndex()).isGreaterThanOrEqualTo(good.index());
+        assertThat(followerSm.resolve("damaged." + DbSnapshotStorage.suffix(good.manifest().term(), fakeIndex))).isDirectory();
+        assertThat(back.stateMachine().latestSnapshotIndex()).isLessThan(fakeIndex);
+        awaitTrue(() -> back.stateMachine().appliedIndex() >= last, "the member caught up to " + last);
+        assertThat(contents(back.stateMachine().db())).isEqualTo(contents(leader.stateMachine().db()));
+    }
+
+    // ------------------------------------------------------------------------------------------ helpers
+
+    /** Puts keys [from, to) through Raft; returns the index of the last. */
+    private long writeRange(int from, int to) throws IOException {
+        long last = 0;
+        try (RaftKvClient client = RaftKvClient.connect(peers)) {
+            for (int i = from; i < to; i++) {
+                last = client.put(key(i), value(i));
+            }
+        }
+        return last;
+    }
+
+    /**
+     * Every member applied {@code index}: so every link is up before a test stops a member (a member that started
+     * last may still be in gRPC's reconnect backoff, and stopping another one then leaves no majority for a while).
+     */
+    private void awaitAllApplied(long index) throws InterruptedException {
+        for (RaftGroupNode n : nodes) {
+            awaitTrue(() -> n.stateMachine().appliedIndex() >= index, "every member applied " + index);
+        }
+    }
+
+    private RaftGroupNode leader() throws InterruptedException {
+        awaitTrue(() -> nodes.stream().anyMatch(n -> n != null && n.isLeader()), "a leader");
+        return nodes.stream().filter(n -> n != null && n.isLeader()).findFirst().orElseThrow();
+    }
+
+    private int aFollower() throws InterruptedException {
+        RaftGroupNode leader = leader();
+        for (int i = 0; i < nodes.size(); i++) {
+            if (nodes.get(i) != null && nodes.get(i) != leader) {
+                return i;
+            }
+        }
+        throw new AssertionError("no follower");
+    }
+
+    private static long logStart(RaftGroupNode n) {
+        try {
+            return n.raftLogStartIndex();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static long snapshotDirs(Path sm) {
+        try (Stream<Path> dirs = Files.list(sm)) {
+            return dirs.filter(p -> p.getFileName().toString().startsWith("snapshot.")).count();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Every client key and value of the engine, hex-encoded (so that maps compare by content). */
+    private static Map<String, String> contents(Db db) {
+        Map<String, String> out = new LinkedHashMap<>();
+        try (DbIterator it = db.scan(USER_FROM, USER_TO)) {
+            while (it.hasNext()) {
+                KeyValue kv = it.next();
+                out.put(HexFormat.of().formatHex(kv.key()), HexFormat.of().formatHex(kv.value()));
+            }
+        }
+        return out;
+    }
+
+    /** A copy of a snapshot's checkpoint files (opening it in place would change the snapshot). */
+    private Path copyOfCheckpoint(DbSnapshotStorage.DbSnapshot s) throws IOException {
+        Path copy = Files.createTempDirectory(tmp, "checkpoint");
+        Files.createDirectories(copy.resolve("sst"));
+        for (SnapshotManifest.Entry e : s.manifest().files()) {
+            Files.copy(s.dir().resolve(e.path()), copy.resolve(e.path()));
+        }
+        return copy;
+    }
+
+    private static long appliedIn(Path dbDir) {
+        try (Db db = Db.open(dbDir, SMALL)) {
+            return ByteBuffer.wrap(db.get(DbStateMachine.APPLIED_KEY)).getLong(8);
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> walk = Files.walk(from)) {
+            for (Path p : walk.toList()) {
+                Path t = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(p, t);
+                }
+            }
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static byte[] key(int i) {
+        return String.format("key-%05d", i).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] value(int i) {
+        return ("value-" + i + "-" + "x".repeat(64)).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for: " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+}
