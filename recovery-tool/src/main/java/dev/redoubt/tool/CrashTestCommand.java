@@ -1,5 +1,6 @@
 package dev.redoubt.tool;
 
+import dev.redoubt.common.PowerLossStorageEnv;
 import dev.redoubt.engine.DbInspector;
 import dev.redoubt.wal.Durability;
 import java.io.IOException;

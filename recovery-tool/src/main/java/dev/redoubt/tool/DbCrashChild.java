@@ -1,6 +1,7 @@
 package dev.redoubt.tool;
 
 import dev.redoubt.common.FileStorageEnv;
+import dev.redoubt.common.PowerLossStorageEnv;
 import dev.redoubt.common.StorageEnv;
 import dev.redoubt.engine.Db;
 import dev.redoubt.engine.DbOptions;

@@ -1,5 +1,6 @@
 package dev.redoubt.tool;
 
+import dev.redoubt.common.PowerLossStorageEnv;
 import dev.redoubt.engine.Db;
 import dev.redoubt.engine.DbIterator;
 import dev.redoubt.engine.DbRecoveryReport;

@@ -1,6 +1,8 @@
 package dev.redoubt.replication.raft;
 
 import dev.redoubt.common.ErrorCode;
+import dev.redoubt.common.FileStorageEnv;
+import dev.redoubt.common.StorageEnv;
 import dev.redoubt.common.StorageException;
 import dev.redoubt.engine.Db;
 import dev.redoubt.engine.DbOptions;
@@ -62,6 +64,7 @@ public final class DbStateMachine extends BaseStateMachine {
     private static final String REJOIN = "the member stops: delete its directory (raft/ and db/) and start it again,"
             + " with the rest of the group running, so that it rejoins from the leader's snapshot";
 
+    private final StorageEnv env;
     private final Path dir;
     private final DbOptions options;
     private final DbSnapshotStorage snapshots = new DbSnapshotStorage();
@@ -71,8 +74,18 @@ public final class DbStateMachine extends BaseStateMachine {
     private final AtomicLong snapshotsTaken = new AtomicLong();
     private final AtomicLong snapshotsInstalled = new AtomicLong();
     private volatile Db db;
+    private volatile long recoveredAppliedIndex;
 
     public DbStateMachine(Path dir, DbOptions options) {
+        this(FileStorageEnv.INSTANCE, dir, options);
+    }
+
+    /**
+     * The engine on {@code env}: tests run it on a {@code PowerLossStorageEnv}, so that killing the member loses
+     * every engine byte not yet fsynced, and Ratis' replay must bring them back.
+     */
+    DbStateMachine(StorageEnv env, Path dir, DbOptions options) {
+        this.env = env;
         this.dir = dir;
         this.options = options;
     }
@@ -87,6 +100,7 @@ public final class DbStateMachine extends BaseStateMachine {
                 DbInstall.recover(dir);
                 openDb();
                 installNewerSnapshotAtStart();
+                recoveredAppliedIndex = appliedIndex();
             } finally {
                 stateLock.unlock();
             }
@@ -128,7 +142,7 @@ public final class DbStateMachine extends BaseStateMachine {
 
     /** REQUIRES stateLock. Opens the engine and takes the applied (term, index) it holds. */
     private void openDb() {
-        Db opened = Db.open(dir, options);
+        Db opened = Db.open(env, dir, options);
         TermIndex applied = readApplied(opened);
         db = opened;
         setLastAppliedTermIndex(applied);
@@ -152,6 +166,14 @@ public final class DbStateMachine extends BaseStateMachine {
     }
 
     /** The highest Raft index this node's engine holds (0 before the first entry). */
+    /**
+     * The index the engine held when this member started (after any snapshot install): below the Raft log's
+     * commit index when the engine lost its unsynced tail, which Ratis then replays.
+     */
+    public long recoveredAppliedIndex() {
+        return recoveredAppliedIndex;
+    }
+
     public long appliedIndex() {
         TermIndex t = getLastAppliedTermIndex();
         return t == null ? 0 : t.getIndex();

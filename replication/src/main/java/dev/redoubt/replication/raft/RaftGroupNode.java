@@ -1,5 +1,7 @@
 package dev.redoubt.replication.raft;
 
+import dev.redoubt.common.FileStorageEnv;
+import dev.redoubt.common.StorageEnv;
 import dev.redoubt.common.StorageException;
 import dev.redoubt.engine.DbOptions;
 import java.io.IOException;
@@ -118,6 +120,12 @@ public final class RaftGroupNode implements AutoCloseable {
     /** As above, with how the member snapshots its engine and trims its Raft log, and its credential (or null). */
     public static RaftGroupNode start(Path dir, String self, List<Peer> peers, int listenPort, DbOptions dbOptions,
                                       RaftLogOptions logOptions, RaftTls tls) {
+        return start(dir, self, peers, listenPort, dbOptions, logOptions, tls, FileStorageEnv.INSTANCE);
+    }
+
+    /** As above, with the engine on {@code engineEnv} (tests: a file layer that loses unsynced bytes when killed). */
+    static RaftGroupNode start(Path dir, String self, List<Peer> peers, int listenPort, DbOptions dbOptions,
+                               RaftLogOptions logOptions, RaftTls tls, StorageEnv engineEnv) {
         Peer me = peers.stream().filter(p -> p.id().equals(self)).findFirst().orElseThrow(() ->
                 new IllegalArgumentException("--id " + self + " is not one of the peers " + peers));
         RaftTls.checkAddresses(peers, tls, "Raft member " + self);
@@ -128,7 +136,7 @@ public final class RaftGroupNode implements AutoCloseable {
         RaftServerConfigKeys.setStorageDir(properties, List.of(dir.resolve("raft").toFile()));
         RaftServerConfigKeys.Read.setOption(properties, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
         logOptions.applyTo(properties);
-        DbStateMachine stateMachine = new DbStateMachine(dir.resolve("db"), dbOptions);
+        DbStateMachine stateMachine = new DbStateMachine(engineEnv, dir.resolve("db"), dbOptions);
         try {
             RaftServer server = RaftServer.newBuilder()
                     .setServerId(RaftPeerId.valueOf(self))
@@ -162,6 +170,11 @@ public final class RaftGroupNode implements AutoCloseable {
     /** The first index this member's Raft log still holds (entries below it were purged after a snapshot). */
     long raftLogStartIndex() throws IOException {
         return server.getDivision(GROUP_ID).getRaftLog().getStartIndex();
+    }
+
+    /** The highest index this member's Raft log knows committed. */
+    long raftCommitIndex() throws IOException {
+        return server.getDivision(GROUP_ID).getRaftLog().getLastCommittedIndex();
     }
 
     @Override

@@ -13,6 +13,10 @@ import java.util.stream.Collectors;
 
 /** A {@link RaftMemberMain} child JVM: started, SIGKILLed, restarted on the same directory. */
 final class RaftMemberProcess implements AutoCloseable {
+    /** Over every start: entries the engine lacked below the Raft commit index (Ratis replayed them). */
+    static final java.util.concurrent.atomic.AtomicLong ENTRIES_REPLAYED = new java.util.concurrent.atomic.AtomicLong();
+    /** Over every start: how many found the engine behind the Raft log's commit index. */
+    static final java.util.concurrent.atomic.AtomicLong RESTARTS_WITH_ENGINE_BEHIND = new java.util.concurrent.atomic.AtomicLong();
     private final Process process;
 
     private RaftMemberProcess(Process process) {
@@ -42,6 +46,14 @@ final class RaftMemberProcess implements AutoCloseable {
             try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = in.readLine()) != null) {
+                    if (line.startsWith("RECOVERED ")) {
+                        String[] f = line.split(" ");
+                        long lost = Long.parseLong(f[2]) - Long.parseLong(f[1]);
+                        if (lost > 0) {
+                            ENTRIES_REPLAYED.addAndGet(lost);
+                            RESTARTS_WITH_ENGINE_BEHIND.incrementAndGet();
+                        }
+                    }
                     if (line.equals("READY")) {
                         ready.complete(null);
                     }

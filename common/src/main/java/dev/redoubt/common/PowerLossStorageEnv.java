@@ -1,8 +1,5 @@
-package dev.redoubt.tool;
+package dev.redoubt.common;
 
-import dev.redoubt.common.FileStorageEnv;
-import dev.redoubt.common.StorageEnv;
-import dev.redoubt.common.StorageFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -66,7 +63,7 @@ import java.util.Set;
  * <p>Thread-safety: every method may be called from any thread. Name operations hold this env's monitor; the
  * operations of an open file hold only its overlay's monitor (never the env's), so there is no lock-order cycle.
  */
-final class PowerLossStorageEnv implements StorageEnv {
+public final class PowerLossStorageEnv implements StorageEnv {
     private final StorageEnv disk = FileStorageEnv.INSTANCE;
     /** The unsynced state of every file opened so far, by its current name. Guarded by this. */
     private final Map<Path, UnsyncedOverlay> overlays = new HashMap<>();

@@ -1,6 +1,5 @@
-package dev.redoubt.tool;
+package dev.redoubt.common;
 
-import dev.redoubt.common.StorageFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;

@@ -1,9 +1,8 @@
-package dev.redoubt.tool;
+package dev.redoubt.common;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.redoubt.common.StorageFile;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
