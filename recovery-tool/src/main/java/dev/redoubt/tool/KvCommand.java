@@ -111,11 +111,25 @@ final class KvCommand {
         @Option(names = "--json", description = "One JSON document (see the README's CLI reference).")
         boolean json;
 
+        @Option(names = "--stale", description = "With --group: read from one member, without the leader (the value"
+                + " may lag); the bound (its applied index, the leader's commit index) goes to stderr.")
+        boolean stale;
+
+        @Option(names = "--from", paramLabel = "ID", description = "With --stale: the member to read from (default: a follower).")
+        String from;
+
+        @Option(names = "--min-index", paramLabel = "N", description = "With --stale: only from a member that has"
+                + " committed Raft index N (e.g. the index `put` printed: read your writes); else exit 65.")
+        Long minIndex;
+
         @Override
         int run() throws IOException {
             jsonOutput(json);
             String[] p = kv.positionals(args, 1, "KEY");
             byte[] k = Bytes.parse(p[1], hex, "KEY");
+            if (stale || from != null || minIndex != null) {
+                return KvStaleGet.run(this, kv.group, k, from, minIndex);
+            }
             byte[] v;
             try (dev.redoubt.replication.raft.RaftKvClient g = kv.group(); dev.redoubt.replication.NodeClient c = kv.connect()) {
                 if (g != null) {
@@ -256,7 +270,8 @@ final class KvCommand {
 
     @Command(name = "scan", mixinStandardHelpOptions = true, sortOptions = false,
             description = {"Print the keys in [--from, --to) in unsigned byte order, one \"KEY<TAB>VALUE\" line each"
-                + " (read-only).", "Exit 0: done."})
+                + " (read-only).", "With --node or --group the scan is paged; on a group each page (up to 1000"
+                + " entries) is a linearizable read of its own.", "Exit 0: done."})
     static final class Scan extends ToolCommand {
         @picocli.CommandLine.ParentCommand
         KvCommand kv;
@@ -286,9 +301,6 @@ final class KvCommand {
         int run() throws IOException {
             jsonOutput(json);
             String[] p = kv.positionals(args, 0);
-            if (kv.group != null) {
-                throw CliException.usage("kv scan is not available on a Raft group yet (get, put and delete are)");
-            }
             byte[] f = from == null ? null : Bytes.parse(from, hex, "--from");
             byte[] t = to == null ? null : Bytes.parse(to, hex, "--to");
             if (f != null && t != null && KeyOrder.compareKeys(f, t) > 0) {
@@ -300,10 +312,12 @@ final class KvCommand {
             PrintWriter out = out();
             List<Object> entries = Json.array();
             long count = 0;
-            try (dev.redoubt.replication.NodeClient c = kv.connect();
-                 Db db = c != null ? null : open(Path.of(p[0]), true);
+            try (dev.redoubt.replication.raft.RaftKvClient g = kv.group();
+                 dev.redoubt.replication.NodeClient c = kv.connect();
+                 Db db = c != null || g != null ? null : open(Path.of(p[0]), true);
                  DbIterator it = db == null ? null : db.scan(f, t)) {
-                java.util.Iterator<KeyValue> source = it != null ? it : remoteScan(c, f, t);
+                java.util.Iterator<KeyValue> source = it != null ? it
+                        : g != null ? g.scan(f, t, limit == null ? Long.MAX_VALUE : limit) : remoteScan(c, f, t);
                 while (source.hasNext() && (limit == null || count < limit)) {
                     KeyValue kv = source.next();
                     count++;

@@ -76,6 +76,10 @@ final class NodeCommand {
         @Option(names = "--peers", paramLabel = "ID@HOST:PORT,...", description = "With --raft: every member of the group.")
         String peers;
 
+        @Option(names = "--join", description = "With --raft: a newcomer to an existing group (empty directory): it waits,"
+                + " outside the group, until `redoubt raft add-peer` adds it.")
+        boolean join;
+
         @Option(names = "--listen", paramLabel = "[HOST:]PORT",
                 description = "Where to accept backups and clients; a PORT alone binds to the loopback address"
                         + " (127.0.0.1). Name another host only when peers on other hosts must connect.")
@@ -108,6 +112,9 @@ final class NodeCommand {
         int run() throws InterruptedException {
             if (raft) {
                 return runRaftMember(this);
+            }
+            if (join) {
+                throw CliException.usage("--join is for a Raft member (--raft)");
             }
             if (role == null || listen == null) {
                 throw CliException.usage("a node pair member needs --role primary|backup and --listen [HOST:]PORT"
@@ -174,13 +181,14 @@ final class NodeCommand {
         dev.redoubt.replication.raft.RaftTls credential = s.tls.load();
         dev.redoubt.replication.raft.RaftGroupNode member;
         try {
-            member = dev.redoubt.replication.raft.RaftGroupNode.start(s.dir, s.id, group,
-                    DbOptions.defaults().walSegmentBytes(s.segmentBytes), credential);
+            DbOptions options = DbOptions.defaults().walSegmentBytes(s.segmentBytes);
+            member = s.join ? dev.redoubt.replication.raft.RaftGroupNode.join(s.dir, s.id, group, options, credential)
+                    : dev.redoubt.replication.raft.RaftGroupNode.start(s.dir, s.id, group, options, credential);
         } catch (IllegalArgumentException e) {
             throw CliException.usage(e.getMessage());
         }
-        s.out().println("raft member " + s.id + " of " + group.size() + " serving on "
-                + group.stream().filter(p -> p.id().equals(s.id)).findFirst().orElseThrow().address()
+        s.out().println("raft member " + s.id + (s.join ? " waiting to be added (redoubt raft add-peer)" : " of " + group.size())
+                + " serving on " + group.stream().filter(p -> p.id().equals(s.id)).findFirst().orElseThrow().address()
                 + (credential == null ? " (loopback only, no credential)" : " (mutual TLS, certificate SHA-256 "
                 + credential.fingerprint() + ")"));
         s.out().flush();

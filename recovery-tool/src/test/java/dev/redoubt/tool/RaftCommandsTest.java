@@ -15,7 +15,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code redoubt kv --group}, {@code redoubt raft status|transfer-leader} against three members in this JVM. */
+/**
+ * {@code redoubt kv --group} (get, put, delete, paged scans, stale reads with their bound) and
+ * {@code redoubt raft status|transfer-leader} against three members in this JVM.
+ */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class RaftCommandsTest {
     @TempDir
@@ -55,11 +58,42 @@ class RaftCommandsTest {
             assertThat(Cli.run("raft", "status", "--peers", spec).out()).contains("LEADER");
 
             assertThat(Cli.run("raft", "status", "--peers", "n0@nowhere").code()).isEqualTo(ExitCodes.USAGE);
-            assertThat(Cli.run("kv", "--group", spec, "scan").code()).isEqualTo(ExitCodes.USAGE);
         } finally {
             for (RaftGroupNode n : nodes) {
                 n.close();
             }
+        }
+    }
+
+    @Test
+    void scansAndStaleReadsThroughTheGroup() throws Exception {
+        try (RaftCliGroup g = new RaftCliGroup(tmp, 3, 3)) {
+            String spec = g.spec("n0", "n1", "n2");
+            String put = "";
+            for (String k : new String[] {"a", "b", "c", "d"}) {
+                Cli.Result r = Cli.run("kv", "--group", spec, "put", k, "v-" + k);
+                assertThat(r.code()).as("%s", r).isZero();
+                put = r.out();
+            }
+            Cli.Result scan = Cli.run("kv", "--group", spec, "scan");
+            assertThat(scan.code()).as("%s", scan).isZero();
+            assertThat(scan.out()).isEqualTo("a\tv-a\nb\tv-b\nc\tv-c\nd\tv-d\n");
+            assertThat(Cli.run("kv", "--group", spec, "scan", "--from", "b", "--to", "d", "--keys-only").out()).isEqualTo("b\nc\n");
+            assertThat(Cli.run("kv", "--group", spec, "scan", "--limit", "3", "--json").out()).contains("\"count\":3");
+
+            String index = put.replaceAll("(?s).*committed at Raft index ([0-9]+).*", "$1");
+            Cli.Result stale = Cli.run("kv", "--group", spec, "get", "d", "--stale", "--min-index", index);
+            assertThat(stale.code()).as("%s", stale).isZero();
+            assertThat(stale.out().trim()).isEqualTo("v-d");
+            assertThat(stale.err()).contains("stale read from n").contains("applied index").contains("leader's commit index");
+            Cli.Result json = Cli.run("kv", "--group", spec, "get", "d", "--stale", "--from", "n1", "--json");
+            assertThat(json.out()).contains("\"stale\":{\"member\":\"n1\"").contains("\"lag\":");
+
+            Cli.Result tooFar = Cli.run("kv", "--group", spec, "get", "d", "--stale", "--from", "n1", "--min-index", "999999");
+            assertThat(tooFar.code()).as("%s", tooFar).isEqualTo(ExitCodes.DATA);
+            assertThat(tooFar.err()).contains("minimum index 999999");
+            assertThat(Cli.run("kv", "--group", spec, "get", "d", "--from", "n1").code()).isEqualTo(ExitCodes.USAGE);
+            assertThat(Cli.run("kv", "--group", spec, "get", "d", "--stale", "--from", "n9").code()).isEqualTo(ExitCodes.USAGE);
         }
     }
 }

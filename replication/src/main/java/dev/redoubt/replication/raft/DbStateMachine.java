@@ -371,27 +371,19 @@ public final class DbStateMachine extends BaseStateMachine {
         }
     }
 
-    /** A read: GET returns the value (empty message with a leading 0 byte when absent, 1 + value when present). */
+    /** A read (GET or SCAN, see {@link DbQuery}); the answer carries this member's applied index (its bound). */
     @Override
     public CompletableFuture<Message> query(Message request) {
         dbLock.readLock().lock();
         try {
+            long applied = appliedIndex(); // read before the engine: the answer reflects at least this index
             RaftCommand command = RaftCommand.decode(request.getContent().asReadOnlyByteBuffer());
-            if (command.op() != RaftCommand.GET) {
-                throw new IllegalArgumentException("only GET is a query");
-            }
             Db d = db;
             if (d == null) {
                 throw new StorageException(ErrorCode.CLOSED, "this member's engine is closed (stopping, or replaced"
                         + " by a snapshot that could not be opened); retry on another member");
             }
-            byte[] value = d.get(stored(command.key()));
-            ByteBuffer out = ByteBuffer.allocate(1 + (value == null ? 0 : value.length));
-            out.put((byte) (value == null ? 0 : 1));
-            if (value != null) {
-                out.put(value);
-            }
-            return CompletableFuture.completedFuture(Message.valueOf(out.flip()));
+            return CompletableFuture.completedFuture(Message.valueOf(DbQuery.answer(d, command, applied)));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         } finally {

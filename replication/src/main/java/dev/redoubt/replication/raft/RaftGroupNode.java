@@ -120,12 +120,34 @@ public final class RaftGroupNode implements AutoCloseable {
     /** As above, with how the member snapshots its engine and trims its Raft log, and its credential (or null). */
     public static RaftGroupNode start(Path dir, String self, List<Peer> peers, int listenPort, DbOptions dbOptions,
                                       RaftLogOptions logOptions, RaftTls tls) {
-        return start(dir, self, peers, listenPort, dbOptions, logOptions, tls, FileStorageEnv.INSTANCE);
+        return start(dir, self, peers, listenPort, dbOptions, logOptions, tls, FileStorageEnv.INSTANCE, false);
     }
 
     /** As above, with the engine on {@code engineEnv} (tests: a file layer that loses unsynced bytes when killed). */
     static RaftGroupNode start(Path dir, String self, List<Peer> peers, int listenPort, DbOptions dbOptions,
                                RaftLogOptions logOptions, RaftTls tls, StorageEnv engineEnv) {
+        return start(dir, self, peers, listenPort, dbOptions, logOptions, tls, engineEnv, false);
+    }
+
+    /**
+     * Starts {@code self} as a newcomer for {@link RaftAdmin#addPeer} ({@code redoubt raft add-peer}) to admit. It
+     * starts with an empty configuration: Ratis then starts it in its initializing state, where it does not
+     * campaign but waits for a leader to send it the log. (Started with a configuration that holds it, it would
+     * campaign in a loop until added, every pre-vote refused by the members, which do not know it.) Once
+     * admitted, its configuration comes from its log, so later restarts find it either way. {@code peers} must
+     * name {@code self}, for its address.
+     */
+    public static RaftGroupNode join(Path dir, String self, List<Peer> peers, DbOptions dbOptions) {
+        return join(dir, self, peers, dbOptions, null);
+    }
+
+    /** As above, authenticated with the group credential {@code tls} (null: none, loopback only). */
+    public static RaftGroupNode join(Path dir, String self, List<Peer> peers, DbOptions dbOptions, RaftTls tls) {
+        return start(dir, self, peers, -1, dbOptions, RaftLogOptions.defaults(), tls, FileStorageEnv.INSTANCE, true);
+    }
+
+    private static RaftGroupNode start(Path dir, String self, List<Peer> peers, int listenPort, DbOptions dbOptions,
+                                       RaftLogOptions logOptions, RaftTls tls, StorageEnv engineEnv, boolean joining) {
         Peer me = peers.stream().filter(p -> p.id().equals(self)).findFirst().orElseThrow(() ->
                 new IllegalArgumentException("--id " + self + " is not one of the peers " + peers));
         RaftTls.checkAddresses(peers, tls, "Raft member " + self);
@@ -140,7 +162,7 @@ public final class RaftGroupNode implements AutoCloseable {
         try {
             RaftServer server = RaftServer.newBuilder()
                     .setServerId(RaftPeerId.valueOf(self))
-                    .setGroup(group(peers))
+                    .setGroup(joining ? RaftGroup.valueOf(GROUP_ID) : group(peers))
                     .setStateMachine(stateMachine)
                     .setProperties(properties)
                     .setParameters(RaftTls.parameters(tls))
