@@ -31,8 +31,8 @@ import java.util.stream.Stream;
  *
  * <ol>
  *   <li>write throughput and latency p50/p99 of a 3-member group (writes through {@link RaftKvClient}, committed
- *       on a majority and applied by the leader) ÷ one {@link Db} writing {@code SYNC} in this JVM, with
- *       {@code --threads} writers, 100-byte values, {@code --seconds} per run, the two alternated twice
+ *       on a majority and applied by the leader; a client per writer) ÷ one {@link Db} writing {@code SYNC} in
+ *       this JVM, with {@code --threads} writers, 100-byte values, {@code --seconds} per run, the two alternated twice
  *       (medians);</li>
  *   <li>leader election after the leader is killed ({@code SIGKILL}), {@code --kills} times: the time until a
  *       surviving member reports itself leader, and until the first write is acknowledged again; median, p99
@@ -149,7 +149,7 @@ public final class RaftHarness {
                         ThreadLocalRandom.current().nextBytes(value);
                         byte[] key = bytes("k" + id + "-" + n);
                         long before = System.nanoTime();
-                        write.put(key, value);
+                        write.put(id, key, value);
                         if (n == mine.length) {
                             mine = Arrays.copyOf(mine, n * 2);
                         }
@@ -184,15 +184,27 @@ public final class RaftHarness {
 
     private Result singleNodeSync(Path dir) throws Exception {
         try (Db db = Db.open(dir, DbOptions.defaults())) {
-            return measure((k, v) -> db.put(k, v, WriteOptions.SYNC));
+            return measure((t, k, v) -> db.put(k, v, WriteOptions.SYNC));
         } finally {
             deleteTree(dir);
         }
     }
 
+    /** Each writer has its own client (as independent application threads would): one Ratis client serializes. */
     private Result raftGroup(List<RaftGroupNode.Peer> peers) throws Exception {
-        try (RaftKvClient client = RaftKvClient.connect(peers)) {
-            return measure(client::put);
+        RaftKvClient[] clients = new RaftKvClient[threads];
+        try {
+            for (int t = 0; t < threads; t++) {
+                clients[t] = RaftKvClient.connect(peers);
+                clients[t].put(bytes("warm-" + t), bytes("v")); // finds the leader before the clock starts
+            }
+            return measure((t, k, v) -> clients[t].put(k, v));
+        } finally {
+            for (RaftKvClient c : clients) {
+                if (c != null) {
+                    c.close();
+                }
+            }
         }
     }
 
@@ -268,7 +280,7 @@ public final class RaftHarness {
     }
 
     private interface Writer {
-        void put(byte[] key, byte[] value) throws Exception;
+        void put(int thread, byte[] key, byte[] value) throws Exception;
     }
 
     private record Result(double opsPerSecond, double p50Millis, double p99Millis) {
