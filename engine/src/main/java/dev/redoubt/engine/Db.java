@@ -226,6 +226,14 @@ public final class Db implements AutoCloseable {
         return engine.recoveryReport();
     }
 
+    /**
+     * The largest batch this database takes, as {@link WriteBatch#encodedBytes()}: one WAL record, bounded by the
+     * WAL segment size ({@link DbOptions#walSegmentBytes}). A larger batch is refused by {@link #write}.
+     */
+    public int maxBatchBytes() {
+        return engine.maxBatchBytes();
+    }
+
     public DbStats stats() {
         return engine.stats();
     }

@@ -283,6 +283,10 @@ final class DbEngine implements AutoCloseable {
         return wal;
     }
 
+    int maxBatchBytes() {
+        return options.walOptions().maxRecordBytes();
+    }
+
     int walSegmentBytes() {
         return options.walOptions().segmentBytes();
     }

@@ -18,7 +18,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
@@ -179,6 +181,58 @@ public final class DbStateMachine extends BaseStateMachine {
         return t == null ? 0 : t.getIndex();
     }
 
+    /** The engine batch that applies {@code command} (null: a malformed entry, a no-op) at {@code termIndex}. */
+    private static WriteBatch batchFor(RaftCommand command, TermIndex termIndex) {
+        WriteBatch batch = new WriteBatch();
+        if (command != null && command.op() == RaftCommand.PUT) {
+            batch.put(stored(command.key()), command.value());
+        } else if (command != null && command.op() == RaftCommand.DELETE) {
+            batch.delete(stored(command.key()));
+        }
+        batch.put(APPLIED_KEY, appliedValue(termIndex));
+        return batch;
+    }
+
+    /**
+     * On the leader, before a client's write enters the log: a write every member's engine would refuse (a
+     * malformed command, a read sent as a write, a batch larger than the engine's WAL record bound) is refused
+     * here, with the reason, and never committed. Committed, it would stop every member's state machine at the
+     * same index, for ever. (Members must run the same engine options, as their WAL segment size sets the bound.)
+     */
+    @Override
+    public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+        String refusal = refusal(request);
+        if (refusal == null) {
+            return super.startTransaction(request);
+        }
+        // Ratis answers the client with a StateMachineException carrying this (a thrown exception would fail the
+        // call as an I/O error, which clients retry).
+        return TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request)
+                .setServerRole(RaftPeerRole.LEADER).build()
+                .setException(new IOException("refused before the log: " + refusal));
+    }
+
+    /** Why every engine would refuse this write, or null when it is fine. */
+    private String refusal(RaftClientRequest request) {
+        RaftCommand command;
+        try {
+            command = RaftCommand.decode(request.getMessage().getContent().asReadOnlyByteBuffer());
+        } catch (IllegalArgumentException e) {
+            return "a malformed write (" + e.getMessage() + ")";
+        }
+        if (command.op() != RaftCommand.PUT && command.op() != RaftCommand.DELETE) {
+            return "only PUT and DELETE are writes (send reads as queries)";
+        }
+        Db d = db;
+        int bytes = batchFor(command, TermIndex.valueOf(Long.MAX_VALUE, Long.MAX_VALUE)).encodedBytes();
+        if (d != null && bytes > d.maxBatchBytes()) {
+            return "the write takes " + bytes + " bytes in the engine, which takes batches up to " + d.maxBatchBytes()
+                    + " bytes (one WAL record; its WAL segment size bounds it). Write a smaller value, or run every"
+                    + " member with a larger --segment-bytes";
+        }
+        return null;
+    }
+
     @Override
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
@@ -194,14 +248,7 @@ public final class DbStateMachine extends BaseStateMachine {
             } catch (IllegalArgumentException e) {
                 command = null; // a malformed entry is committed like any other: it applies as a no-op on every node
             }
-            WriteBatch batch = new WriteBatch();
-            if (command != null && command.op() == RaftCommand.PUT) {
-                batch.put(stored(command.key()), command.value());
-            } else if (command != null && command.op() == RaftCommand.DELETE) {
-                batch.delete(stored(command.key()));
-            }
-            batch.put(APPLIED_KEY, appliedValue(termIndex));
-            db.write(batch, APPLY);
+            db.write(batchFor(command, termIndex), APPLY);
             updateLastAppliedTermIndex(termIndex);
             appliedEntries.incrementAndGet();
             return CompletableFuture.completedFuture(Message.valueOf(command == null ? "malformed" : "ok"));

@@ -19,7 +19,9 @@ import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.StaleReadException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.retry.ExceptionDependentRetry;
 import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.util.TimeDuration;
 
 /**
@@ -71,9 +73,22 @@ public final class RaftKvClient implements AutoCloseable {
         return new RaftKvClient(peers, RaftClient.newBuilder().setRaftGroup(RaftGroupNode.group(peers))
                 .setProperties(properties)
                 .setParameters(RaftTls.parameters(tls))
-                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts,
-                        TimeDuration.valueOf(200, TimeUnit.MILLISECONDS)))
+                .setRetryPolicy(retryPolicy(attempts))
                 .build(), tls);
+    }
+
+    /**
+     * Up to {@code attempts} tries 200 ms apart for failures a retry can cure (no leader yet, a leader change, a
+     * timeout); none for a refusal by the state machine (a write refused before the log, a stale read below its
+     * minimum index), which would only be refused again.
+     */
+    private static RetryPolicy retryPolicy(int attempts) {
+        return ExceptionDependentRetry.newBuilder()
+                .setDefaultPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts,
+                        TimeDuration.valueOf(200, TimeUnit.MILLISECONDS)))
+                .setExceptionToPolicy(StateMachineException.class, RetryPolicies.noRetry())
+                .setMaxAttempts(attempts)
+                .build();
     }
 
     /** Puts and returns the Raft index of the committed entry. */

@@ -1,6 +1,7 @@
 package dev.redoubt.replication.raft;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.redoubt.engine.DbOptions;
 import java.io.IOException;
@@ -75,6 +76,28 @@ class RaftGroupTest {
             awaitTrue(() -> n.stateMachine().appliedIndex() >= index, "every member applied index " + index);
             assertThat(n.stateMachine().db().get(DbStateMachine.stored(key(199)))).isEqualTo(value(199));
             assertThat(n.stateMachine().db().get(DbStateMachine.stored(key(7)))).isNull();
+        }
+    }
+
+    /**
+     * A value the engines cannot take in one WAL record (their 256 KiB segments bound a batch) is refused by the
+     * leader before it enters the log: committed, it would stop every member's state machine at that index.
+     */
+    @Test
+    void aWriteTheEnginesWouldRefuseIsRefusedBeforeTheLogAndTheGroupKeepsWorking() throws Exception {
+        startGroup();
+        try (RaftKvClient client = RaftKvClient.connect(peers)) {
+            long before = client.put(key(1), value(1));
+            assertThatThrownBy(() -> client.put(key(2), new byte[600 * 1024]))
+                    .hasMessageContaining("refused before the log").hasMessageContaining("takes batches up to");
+            long after = client.put(key(3), value(3));
+            assertThat(client.get(key(2))).isNull();
+            assertThat(client.get(key(3))).isEqualTo(value(3));
+            for (RaftGroupNode n : nodes) {
+                awaitTrue(() -> n.stateMachine().appliedIndex() >= after, "every member applied index " + after);
+                assertThat(n.stateMachine().db().get(DbStateMachine.stored(key(2)))).isNull();
+            }
+            assertThat(after - before).as("no log entry for the refused write between them").isLessThanOrEqualTo(3);
         }
     }
 
