@@ -47,9 +47,17 @@ public final class RedoubtCli implements Runnable {
     /** Set by a command whose output is JSON: progress bars stay off. */
     boolean jsonOutput;
 
+    /**
+     * Ratis' shaded gRPC logs through java.util.logging (an INFO line per connection on stderr); held here
+     * because java.util.logging keeps loggers only weakly.
+     */
+    private static final java.util.logging.Logger GRPC_LOG =
+            java.util.logging.Logger.getLogger("org.apache.ratis.thirdparty.io.grpc");
+
     public static void main(String[] args) {
         boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "info" : "warn");
+        GRPC_LOG.setLevel(verbose ? java.util.logging.Level.INFO : java.util.logging.Level.WARNING);
         System.exit(commandLine().execute(args));
     }
 
