@@ -118,7 +118,7 @@ public final class RaftHarness {
             double singleP99 = median(single[0].p99Millis, single[1].p99Millis);
             double groupP99 = median(group[0].p99Millis, group[1].p99Millis);
             System.out.printf(Locale.ROOT, "throughput: 3-member group %.0f writes/s ÷ single-node SYNC %.0f writes/s"
-                    + " = %.2f%n", groupOps, singleOps, groupOps / singleOps);
+                    + " = %.4f%n", groupOps, singleOps, groupOps / singleOps);
             System.out.printf(Locale.ROOT, "latency p99: 3-member group %.2f ms ÷ single-node SYNC %.2f ms = %.2f"
                     + " (p50 %.2f ms / %.2f ms)%n", groupP99, singleP99, groupP99 / singleP99,
                     median(group[0].p50Millis, group[1].p50Millis), median(single[0].p50Millis, single[1].p50Millis));
