@@ -5,7 +5,8 @@ import dev.redoubt.engine.DbOptions;
 import java.nio.file.Path;
 
 /**
- * A Raft member in its own JVM for the process tests: {@code RaftMemberMain DIR ID PEERS LISTEN_PORT}. Starts the
+ * A Raft member in its own JVM for the process tests: {@code RaftMemberMain DIR ID PEERS LISTEN_PORT [TLS_DIR]}
+ * (TLS_DIR: the group credential, required for non-loopback addresses). Starts the
  * member, prints {@code RECOVERED <engine's applied index> <Raft log's commit index>} and {@code READY}, and runs
  * until killed.
  *
@@ -25,8 +26,9 @@ public final class RaftMemberMain {
     }
 
     public static void main(String[] args) throws Exception {
+        RaftTls tls = args.length > 4 ? RaftTls.load(Path.of(args[4])) : null;
         RaftGroupNode member = RaftGroupNode.start(Path.of(args[0]), args[1], RaftGroupNode.parsePeers(args[2]),
-                Integer.parseInt(args[3]), SMALL, FREQUENT_SNAPSHOTS, null, new PowerLossStorageEnv());
+                Integer.parseInt(args[3]), SMALL, FREQUENT_SNAPSHOTS, tls, new PowerLossStorageEnv());
         // What the engine kept of the committed log at start: Ratis replays the difference.
         System.out.println("RECOVERED " + member.stateMachine().recoveredAppliedIndex() + " " + member.raftCommitIndex());
         System.out.println("READY");

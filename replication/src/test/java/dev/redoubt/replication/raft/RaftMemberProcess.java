@@ -26,7 +26,17 @@ final class RaftMemberProcess implements AutoCloseable {
     /** Starts member {@code id} of {@code peers} on {@code dir}, its gRPC server on {@code listenPort}; waits for READY. */
     static RaftMemberProcess start(Path dir, String id, List<RaftGroupNode.Peer> peers, int listenPort)
             throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
+        return start(dir, id, peers, listenPort, List.of(), null);
+    }
+
+    /**
+     * As above, the JVM started behind {@code commandPrefix} (e.g. {@code ip netns exec NS}, which execs it, so
+     * the process is the JVM and {@link #kill()} SIGKILLs the member) and authenticated with the group credential
+     * in {@code tlsDir} (null: none, loopback addresses only).
+     */
+    static RaftMemberProcess start(Path dir, String id, List<RaftGroupNode.Peer> peers, int listenPort,
+                                   List<String> commandPrefix, Path tlsDir) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(commandPrefix);
         command.add(ProcessHandle.current().info().command().orElse("java"));
         for (String flag : System.getProperty("redoubt.jvm.flags", "").split(" ")) {
             if (!flag.isBlank()) {
@@ -38,6 +48,9 @@ final class RaftMemberProcess implements AutoCloseable {
         command.addAll(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 "-cp", System.getProperty("java.class.path"), RaftMemberMain.class.getName(), dir.toString(), id, spec,
                 Integer.toString(listenPort)));
+        if (tlsDir != null) {
+            command.add(tlsDir.toString());
+        }
         java.nio.file.Files.createDirectories(dir);
         Process p = new ProcessBuilder(command)
                 .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolveSibling(id + ".stderr").toFile())).start();
