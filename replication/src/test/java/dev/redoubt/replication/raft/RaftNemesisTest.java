@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -63,7 +64,8 @@ class RaftNemesisTest {
     /** The members' gRPC port in the per-link mode (each member has its own address, in its own namespace). */
     private static final int NETNS_PORT = 7_000;
 
-    @TempDir
+    /** Kept when a run fails: each member's directory and stderr (`n<i>.stderr`) are what explain it. */
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)
     Path tmp;
 
     /** Bounded: each run gets its nemesis time plus 10 minutes (start, heal, final reads, checking). */
@@ -262,8 +264,8 @@ class RaftNemesisTest {
     }
 
     private void runOnce(String mode, long seed, Path dir, Network network) throws Exception {
-        System.out.printf("RaftNemesisTest (%s) run with seed %d (replay: -Dredoubt.seed=%d -Dredoubt.raft.runs=1)%n",
-                mode, seed, seed);
+        System.out.printf("RaftNemesisTest (%s) run with seed %d (replay: -Dredoubt.seed=%d -Dredoubt.raft.runs=1);"
+                + " members' directories and stderr in %s (kept if the run fails)%n", mode, seed, seed, dir);
         Random random = new Random(seed);
         List<RaftGroupNode.Peer> peers = network.peers();
         RaftTls tls = network.tls();
