@@ -46,6 +46,8 @@ final class RaftMemberProcess implements AutoCloseable {
         String spec = peers.stream().map(p -> p.id() + "@" + p.address().getHostString() + ":" + p.address().getPort())
                 .collect(Collectors.joining(","));
         command.addAll(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                // our own lines (engine recovery, snapshots taken and installed) explain a failed run
+                "-Dorg.slf4j.simpleLogger.log.dev.redoubt=info",
                 "-cp", System.getProperty("java.class.path"), RaftMemberMain.class.getName(), dir.toString(), id, spec,
                 Integer.toString(listenPort)));
         if (tlsDir != null) {
