@@ -39,6 +39,8 @@ import java.util.Set;
  *       the data (the classic empty file after a crash). That is a state a power cut can leave, so what fails
  *       here is a real bug; but the opposite state, a create or rename lost for want of a directory fsync, is
  *       never produced.</li>
+ *   <li>A <b>directory rename</b> carries the state of every file below it (unsynced bytes, hidden names) to
+ *       the new name, as the page cache follows the inodes: files created later under the old name are new.</li>
  *   <li><b>Delete</b> of a file is deferred until {@link #syncDirectory} of its directory (or
  *       {@link #createDirectories} of a new subdirectory, which fsyncs it): until then the name is hidden from
  *       this process ({@code exists}, {@code list} and opens do not see it) but the file stays on disk, so a kill
@@ -100,6 +102,7 @@ public final class PowerLossStorageEnv implements StorageEnv {
         if (pendingDeletes.contains(from)) {
             throw new NoSuchFileException(source.toString());
         }
+        boolean directory = Files.isDirectory(source);
         disk.rename(source, target);
         // The rename replaced whatever the target named on disk, a hidden file included: that delete is moot.
         pendingDeletes.remove(to);
@@ -109,6 +112,36 @@ public final class PowerLossStorageEnv implements StorageEnv {
         } else {
             overlays.remove(to);
         }
+        if (directory) {
+            moveStateUnder(from, to);
+        }
+    }
+
+    /**
+     * REQUIRES this monitor. After a directory rename: the state of every file below {@code from} (unsynced bytes,
+     * a delete not yet fsynced) now belongs to the same file below {@code to}, and none is left under the old
+     * name, where new files are new. (A directory can only replace a missing or empty one, so nothing was below
+     * {@code to}.)
+     */
+    private void moveStateUnder(Path from, Path to) {
+        Map<Path, UnsyncedOverlay> movedOverlays = new HashMap<>();
+        for (Iterator<Map.Entry<Path, UnsyncedOverlay>> it = overlays.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Path, UnsyncedOverlay> e = it.next();
+            if (e.getKey().startsWith(from)) {
+                movedOverlays.put(to.resolve(from.relativize(e.getKey())), e.getValue());
+                it.remove();
+            }
+        }
+        overlays.putAll(movedOverlays);
+        Set<Path> movedDeletes = new HashSet<>();
+        for (Iterator<Path> it = pendingDeletes.iterator(); it.hasNext(); ) {
+            Path p = it.next();
+            if (p.startsWith(from)) {
+                movedDeletes.add(to.resolve(from.relativize(p)));
+                it.remove();
+            }
+        }
+        pendingDeletes.addAll(movedDeletes);
     }
 
     @Override

@@ -23,7 +23,10 @@ public interface StorageEnv {
 
     boolean exists(Path path);
 
-    /** Atomically replaces {@code target} (if present) with {@code source}. */
+    /**
+     * Atomically replaces {@code target} (if present) with {@code source}; also renames a directory (onto a
+     * missing or empty one), and what a file layer knows of the files below it goes along.
+     */
     void rename(Path source, Path target) throws IOException;
 
     /** Deletes the file if it exists; returns whether it did. */

@@ -157,6 +157,44 @@ class PowerLossStorageEnvTest {
         assertThat(Files.readString(target)).isEqualTo("unsynced");
     }
 
+    /**
+     * A directory rename takes its files' state along: their unsynced bytes and hidden (deleted, not yet fsynced)
+     * names go with them, and files later created under the old directory name are new files, read from disk.
+     * (Found by the Raft nemesis: an engine directory swapped for a snapshot's saw the old files' lengths.)
+     */
+    @Test
+    void renamingADirectoryCarriesItsFilesStateAndLeavesNoneUnderTheOldName() throws IOException {
+        Path engine = dir.resolve("db");
+        Path aside = dir.resolve("db.old");
+        Files.createDirectories(engine);
+        Files.writeString(engine.resolve("deleted"), "on disk");
+        PowerLossStorageEnv env = new PowerLossStorageEnv();
+        try (StorageFile f = env.openForWrite(engine.resolve("MANIFEST"))) {
+            f.write(0, utf8("old, unsynced"));
+        }
+        env.delete(engine.resolve("deleted"));
+
+        env.rename(engine, aside);
+
+        try (StorageFile f = env.openForRead(aside.resolve("MANIFEST"))) {
+            assertThat(text(f)).as("the unsynced bytes moved with the directory").isEqualTo("old, unsynced");
+        }
+        assertThat(env.exists(aside.resolve("deleted"))).as("still deleted, under the new name").isFalse();
+        assertThat(env.list(aside)).containsExactly(aside.resolve("MANIFEST"));
+        // a new engine directory under the old name, written behind the env's back (as a snapshot install does)
+        Files.createDirectories(engine);
+        Files.writeString(engine.resolve("MANIFEST"), "the new engine's manifest");
+        Files.writeString(engine.resolve("deleted"), "a new file");
+        try (StorageFile f = env.openForRead(engine.resolve("MANIFEST"))) {
+            assertThat(text(f)).isEqualTo("the new engine's manifest");
+        }
+        assertThat(env.list(engine)).containsExactly(engine.resolve("MANIFEST"), engine.resolve("deleted"));
+        env.syncDirectory(aside);
+        assertThat(Files.exists(aside.resolve("deleted"))).as("the moved delete happens at its directory's fsync")
+                .isFalse();
+        assertThat(Files.readString(engine.resolve("deleted"))).isEqualTo("a new file");
+    }
+
     @Test
     void createsAndRenamesReachTheDiskAtOnceWithoutADirectoryFsync() throws IOException {
         PowerLossStorageEnv env = new PowerLossStorageEnv();

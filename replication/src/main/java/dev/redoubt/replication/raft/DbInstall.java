@@ -1,5 +1,6 @@
 package dev.redoubt.replication.raft;
 
+import dev.redoubt.common.StorageEnv;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,6 +11,10 @@ import org.slf4j.LoggerFactory;
  * Replaces a member's engine directory with a snapshot's checkpoint, crash-safely: after a crash at any point the
  * engine directory holds either the old engine or the new one, whole, never a mix. REQUIRES: no {@code Db} is open
  * on the directory. Not thread-safe (the state machine calls it with the database closed and its lock held).
+ *
+ * <p>The engine's directories are renamed and deleted through the engine's {@code StorageEnv} (which must be
+ * one on the real file system), so a file layer that keeps state per file carries it along; the new engine is
+ * built with plain file operations under a name the engine never uses.
  *
  * <p>Names, all beside the engine directory {@code <name>} (for a member: {@code db}):
  * <pre>
@@ -42,31 +47,34 @@ final class DbInstall {
         return db.resolveSibling(db.getFileName() + ".old");
     }
 
-    /** Finishes or undoes a replacement a crash cut short (see the class comment). */
-    static void recover(Path db) throws IOException {
+    /** Finishes or undoes a replacement a crash cut short (see the class comment); {@code env} is the engine's. */
+    static void recover(StorageEnv env, Path db) throws IOException {
         Path parent = db.toAbsolutePath().getParent();
         boolean changed = false;
-        if (!Files.exists(db) && Files.exists(old(db))) {
+        if (!env.exists(db) && env.exists(old(db))) {
             LOG.warn("{}: a snapshot install was cut short after the old engine was moved aside; moving it back"
                     + " (the snapshot is installed again)", db);
-            FileTrees.renameAtomically(old(db), db);
+            env.rename(old(db), db);
             changed = true;
         }
         for (Path leftover : new Path[] {installing(db), old(db)}) {
             if (Files.exists(leftover)) {
                 LOG.info("{}: removing {}, left by a snapshot install that a crash cut short", db, leftover.getFileName());
-                FileTrees.deleteTree(leftover);
+                FileTrees.deleteTree(env, leftover);
                 changed = true;
             }
         }
         if (changed) {
-            FileTrees.fsyncDirectory(parent);
+            env.syncDirectory(parent);
         }
     }
 
-    /** Replaces the engine in {@code db} with the checkpoint of {@code snapshot} (already verified). */
-    static void replace(Path db, DbSnapshotStorage.DbSnapshot snapshot) throws IOException {
-        recover(db);
+    /**
+     * Replaces the engine in {@code db} with the checkpoint of {@code snapshot} (already verified); {@code env} is
+     * the engine's file layer.
+     */
+    static void replace(StorageEnv env, Path db, DbSnapshotStorage.DbSnapshot snapshot) throws IOException {
+        recover(env, db);
         Path parent = db.toAbsolutePath().getParent();
         Path building = installing(db);
         Files.createDirectories(building.resolve("sst"));
@@ -82,15 +90,18 @@ final class DbInstall {
         FileTrees.fsyncDirectory(building.resolve("sst"));
         FileTrees.fsyncDirectory(building);
         FileTrees.fsyncDirectory(parent); // step 1 done: the new engine is complete and durable
-        boolean hadOld = Files.exists(db);
+        // The engine's directories change names through the engine's file layer, so that what it knows of the old
+        // engine's files (for PowerLossStorageEnv: unsynced bytes, deletes not yet fsynced) goes with them and
+        // never shows through the new engine's files of the same names.
+        boolean hadOld = env.exists(db);
         if (hadOld) {
-            FileTrees.renameAtomically(db, old(db));
+            env.rename(db, old(db));
         }
-        FileTrees.renameAtomically(building, db);
-        FileTrees.fsyncDirectory(parent);
+        env.rename(building, db);
+        env.syncDirectory(parent);
         if (hadOld) {
-            FileTrees.deleteTree(old(db));
-            FileTrees.fsyncDirectory(parent);
+            FileTrees.deleteTree(env, old(db));
+            env.syncDirectory(parent);
         }
     }
 }

@@ -99,7 +99,7 @@ public final class DbStateMachine extends BaseStateMachine {
             stateLock.lock();
             try {
                 snapshots.init(storage);
-                DbInstall.recover(dir);
+                DbInstall.recover(env, dir);
                 openDb();
                 installNewerSnapshotAtStart();
                 recoveredAppliedIndex = appliedIndex();
@@ -384,7 +384,7 @@ public final class DbStateMachine extends BaseStateMachine {
             if (old != null) {
                 old.close();
             }
-            DbInstall.replace(dir, s);
+            DbInstall.replace(env, dir, s);
             openDb();
         } finally {
             dbLock.writeLock().unlock();

@@ -1,9 +1,11 @@
 package dev.redoubt.replication.raft;
 
+import dev.redoubt.common.StorageEnv;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -57,6 +59,29 @@ final class FileTrees {
         }
         for (Path p : paths) {
             Files.deleteIfExists(p);
+        }
+    }
+
+    /**
+     * As {@link #deleteTree(Path)}, through {@code env}, for a tree a file layer may know files of (an engine's
+     * directory): each file deleted through it, each directory fsynced through it (which makes the deletes in it
+     * happen) and then deleted.
+     */
+    static void deleteTree(StorageEnv env, Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        List<Path> paths;
+        try (Stream<Path> walk = Files.walk(root)) {
+            paths = walk.sorted(Comparator.reverseOrder()).toList(); // children before their directory
+        }
+        for (Path p : paths) {
+            if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                env.syncDirectory(p);
+                env.delete(p);
+            } else {
+                env.delete(p);
+            }
         }
     }
 

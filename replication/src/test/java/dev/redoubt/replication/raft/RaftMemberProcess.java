@@ -18,9 +18,11 @@ final class RaftMemberProcess implements AutoCloseable {
     /** Over every start: how many found the engine behind the Raft log's commit index. */
     static final java.util.concurrent.atomic.AtomicLong RESTARTS_WITH_ENGINE_BEHIND = new java.util.concurrent.atomic.AtomicLong();
     private final Process process;
+    private final Path dir;
 
-    private RaftMemberProcess(Process process) {
+    private RaftMemberProcess(Process process, Path dir) {
         this.process = process;
+        this.dir = dir;
     }
 
     /** Starts member {@code id} of {@code peers} on {@code dir}, its gRPC server on {@code listenPort}; waits for READY. */
@@ -48,6 +50,10 @@ final class RaftMemberProcess implements AutoCloseable {
         command.addAll(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 // our own lines (engine recovery, snapshots taken and installed) explain a failed run
                 "-Dorg.slf4j.simpleLogger.log.dev.redoubt=info",
+                // Ratis' own info lines (elections, leader changes, snapshot installs, log trims) likewise
+                "-Dorg.slf4j.simpleLogger.log.org.apache.ratis=info",
+                "-Dorg.slf4j.simpleLogger.showDateTime=true",
+                "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
                 "-cp", System.getProperty("java.class.path"), RaftMemberMain.class.getName(), dir.toString(), id, spec,
                 Integer.toString(listenPort)));
         if (tlsDir != null) {
@@ -82,11 +88,34 @@ final class RaftMemberProcess implements AutoCloseable {
         reader.start();
         try {
             ready.get(60, TimeUnit.SECONDS);
-            return new RaftMemberProcess(p);
+            return new RaftMemberProcess(p, dir);
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             p.destroyForcibly().waitFor();
             throw new IOException("member " + id + " in " + dir + " did not start (see " + id + ".stderr beside it): "
                     + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Writes the member's thread dump ({@code jcmd PID Thread.print}) beside its directory as
+     * {@code <dir name>.threads}, for a run that failed; returns where, or why it could not.
+     */
+    String dumpThreads() {
+        Path out = dir.resolveSibling(dir.getFileName() + ".threads");
+        Path jcmd = Path.of(ProcessHandle.current().info().command().orElse("java")).resolveSibling("jcmd");
+        try {
+            Process dump = new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "Thread.print")
+                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            if (!dump.waitFor(60, TimeUnit.SECONDS)) {
+                dump.destroyForcibly();
+                return "jcmd timed out for " + out;
+            }
+            return out.toString();
+        } catch (IOException e) {
+            return "no thread dump (" + e.getMessage() + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "no thread dump (interrupted)";
         }
     }
 

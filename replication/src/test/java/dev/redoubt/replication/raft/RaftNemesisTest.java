@@ -328,12 +328,13 @@ class RaftNemesisTest {
             while (okWrites.get() < before + 10 && System.nanoTime() < deadline) {
                 Thread.sleep(50);
             }
+            String stuck = okWrites.get() < before + 10 ? stuckReport(peers, tls, members) : "";
             stop.set(true);
             for (Thread t : clients) {
                 t.join(120_000);
             }
             long stall = Math.max(longestStallNanos.get(), System.nanoTime() - lastOkNanos.get());
-            assertThat(okWrites.get()).as("seed %d: the healed group made progress (%s)", seed, nemesisLog)
+            assertThat(okWrites.get()).as("seed %d: the healed group made progress (%s)%s", seed, nemesisLog, stuck)
                     .isGreaterThanOrEqualTo(before + 10);
             finalReads(seed, peers, tls, recorder, nemesisLog);
             History history = recorder.history();
@@ -357,6 +358,24 @@ class RaftNemesisTest {
                 }
             }
         }
+    }
+
+    /** When the healed group makes no progress: what each member reports, and where its thread dump is. */
+    private static String stuckReport(List<RaftGroupNode.Peer> peers, RaftTls tls, RaftMemberProcess[] members) {
+        StringBuilder report = new StringBuilder("; members now:");
+        try (RaftAdmin admin = RaftAdmin.connect(peers, tls)) {
+            for (RaftAdmin.Member m : admin.status()) {
+                report.append(System.lineSeparator()).append("  ").append(m);
+            }
+        } catch (IOException | RuntimeException e) {
+            report.append(" (no status: ").append(e).append(')');
+        }
+        for (RaftMemberProcess m : members) {
+            if (m != null) {
+                report.append(System.lineSeparator()).append("  threads: ").append(m.dumpThreads());
+            }
+        }
+        return report.toString();
     }
 
     /** The leader's position in {@code peers}, or a random member when none answers as leader. */
