@@ -153,6 +153,11 @@ final class NodeCommand {
     }
 
     private static void awaitShutdown(AutoCloseable member) throws InterruptedException {
+        closeOnShutdown(member).await();
+    }
+
+    /** Closes {@code member} when the JVM exits (SIGTERM, Ctrl-C); the latch opens once it is closed. */
+    private static CountDownLatch closeOnShutdown(AutoCloseable member) {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
@@ -162,7 +167,25 @@ final class NodeCommand {
             }
             stopped.countDown();
         }, "redoubt-node-shutdown"));
-        stopped.await();
+        return stopped;
+    }
+
+    /**
+     * Until SIGTERM; or until Ratis stops the member on its own (its state machine failed): then the command
+     * fails with why, instead of leaving a process that holds the port of a dead member.
+     */
+    private static void awaitShutdownOrStop(dev.redoubt.replication.raft.RaftGroupNode member, String id)
+            throws InterruptedException {
+        CountDownLatch stopped = closeOnShutdown(member);
+        while (!stopped.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
+            String why = member.stoppedOnItsOwn();
+            if (why != null) {
+                Throwable failure = member.stateMachine().failure();
+                int code = failure != null && failure.getCause() != null ? ExitCodes.of(failure.getCause()) : ExitCodes.SOFTWARE;
+                throw new CliException(code, "raft member " + id + " stopped: " + why + ". Restart it: it recovers"
+                        + " from its Raft log, or from a snapshot of the leader if its engine cannot be used");
+            }
+        }
     }
 
     /** {@code node start --raft}: one member of a Raft group, in the foreground until SIGTERM. */
@@ -192,7 +215,7 @@ final class NodeCommand {
                 + (credential == null ? " (loopback only, no credential)" : " (mutual TLS, certificate SHA-256 "
                 + credential.fingerprint() + ")"));
         s.out().flush();
-        awaitShutdown(member);
+        awaitShutdownOrStop(member, s.id);
         return ExitCodes.OK;
     }
 

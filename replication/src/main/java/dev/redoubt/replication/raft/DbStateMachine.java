@@ -77,6 +77,7 @@ public final class DbStateMachine extends BaseStateMachine {
     private final AtomicLong snapshotsInstalled = new AtomicLong();
     private volatile Db db;
     private volatile long recoveredAppliedIndex;
+    private volatile Throwable failure;
 
     public DbStateMachine(Path dir, DbOptions options) {
         this(FileStorageEnv.INSTANCE, dir, options);
@@ -248,7 +249,12 @@ public final class DbStateMachine extends BaseStateMachine {
             } catch (IllegalArgumentException e) {
                 command = null; // a malformed entry is committed like any other: it applies as a no-op on every node
             }
-            db.write(batchFor(command, termIndex), APPLY);
+            try {
+                db.write(batchFor(command, termIndex), APPLY);
+            } catch (RuntimeException e) {
+                recordFailure("applying entry " + termIndex, e);
+                throw e;
+            }
             updateLastAppliedTermIndex(termIndex);
             appliedEntries.incrementAndGet();
             return CompletableFuture.completedFuture(Message.valueOf(command == null ? "malformed" : "ok"));
@@ -346,30 +352,52 @@ public final class DbStateMachine extends BaseStateMachine {
     public void reinitialize() throws IOException {
         stateLock.lock();
         try {
-            DbSnapshotStorage.DbSnapshot s = snapshots.refresh();
-            if (s == null) {
-                throw new StorageException(ErrorCode.CORRUPTION, dir + ": Ratis installed a snapshot, but the snapshot"
-                        + " directory holds no complete one (see the warnings above); " + REJOIN);
-            }
-            if (s.index() > appliedIndex()) {
-                LOG.info("{}: installing snapshot {} received from the leader (engine at index {})", dir,
-                        s.termIndex(), appliedIndex());
-                if (!verifiedOrSetAside(s)) {
-                    throw new StorageException(ErrorCode.CORRUPTION, dir + ": the snapshot Ratis installed does not"
-                            + " match its manifest (see the error above); " + REJOIN);
-                }
-                install(s);
-            } else {
-                LOG.info("{}: snapshot {} is not newer than the engine (index {}): keeping the engine", dir,
-                        s.termIndex(), appliedIndex());
-            }
-            if (getLifeCycleState() == LifeCycle.State.PAUSED) {
-                getLifeCycle().transition(LifeCycle.State.STARTING);
-                getLifeCycle().transition(LifeCycle.State.RUNNING);
-            }
+            reinitializeLocked();
+        } catch (IOException | RuntimeException e) {
+            recordFailure("installing the snapshot received from the leader", e);
+            throw e;
         } finally {
             stateLock.unlock();
         }
+    }
+
+    /** REQUIRES stateLock. */
+    private void reinitializeLocked() throws IOException {
+        DbSnapshotStorage.DbSnapshot s = snapshots.refresh();
+        if (s == null) {
+            throw new StorageException(ErrorCode.CORRUPTION, dir + ": Ratis installed a snapshot, but the snapshot"
+                    + " directory holds no complete one (see the warnings above); " + REJOIN);
+        }
+        if (s.index() > appliedIndex()) {
+            LOG.info("{}: installing snapshot {} received from the leader (engine at index {})", dir,
+                    s.termIndex(), appliedIndex());
+            if (!verifiedOrSetAside(s)) {
+                throw new StorageException(ErrorCode.CORRUPTION, dir + ": the snapshot Ratis installed does not"
+                        + " match its manifest (see the error above); " + REJOIN);
+            }
+            install(s);
+        } else {
+            LOG.info("{}: snapshot {} is not newer than the engine (index {}): keeping the engine", dir,
+                    s.termIndex(), appliedIndex());
+        }
+        if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+            getLifeCycle().transition(LifeCycle.State.STARTING);
+            getLifeCycle().transition(LifeCycle.State.RUNNING);
+        }
+    }
+
+    /**
+     * Remembers why this state machine failed, before the exception goes to Ratis, which logs it and stops the
+     * member (closes its division); {@link RaftGroupNode#stoppedOnItsOwn} reports it.
+     */
+    private void recordFailure(String what, Exception e) {
+        LOG.error("{}: {} failed ({}); Ratis stops this member", dir, what, e.toString());
+        failure = new IllegalStateException(what + " failed: " + e.getMessage(), e);
+    }
+
+    /** Why this state machine failed (so Ratis stopped the member), or null. */
+    public Throwable failure() {
+        return failure;
     }
 
     /**

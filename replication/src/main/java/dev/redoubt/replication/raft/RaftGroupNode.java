@@ -21,6 +21,7 @@ import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.util.LifeCycle;
 
 /**
  * One member of a Raft group (Apache Ratis over gRPC) whose state machine is the engine
@@ -38,6 +39,7 @@ public final class RaftGroupNode implements AutoCloseable {
 
     private final RaftServer server;
     private final DbStateMachine stateMachine;
+    private volatile boolean closing;
 
     private RaftGroupNode(RaftServer server, DbStateMachine stateMachine) {
         this.server = server;
@@ -199,8 +201,34 @@ public final class RaftGroupNode implements AutoCloseable {
         return server.getDivision(GROUP_ID).getRaftLog().getLastCommittedIndex();
     }
 
+    /**
+     * Null while this member runs (and after {@link #close}); otherwise why it stopped on its own: Ratis closes a
+     * member whose state machine failed (an entry that could not be applied, a snapshot that could not be
+     * installed), and the process would otherwise live on with a dead member that still holds its port. The
+     * CLI's {@code node start --raft} exits with this message, so that a supervisor restarts the member (which
+     * recovers from its log, or from the leader's snapshot).
+     */
+    public String stoppedOnItsOwn() {
+        if (closing) {
+            return null;
+        }
+        LifeCycle.State state;
+        try {
+            state = server.getDivision(GROUP_ID).getInfo().getLifeCycleState();
+        } catch (IOException e) {
+            return "Ratis no longer runs this member's group (" + e.getMessage() + ")";
+        }
+        if (!state.isClosingOrClosed() && state != LifeCycle.State.EXCEPTION) {
+            return null;
+        }
+        Throwable why = stateMachine.failure();
+        return "Ratis stopped this member (its server is " + state + ")"
+                + (why != null ? ": its state machine failed: " + why.getMessage() : "; its log above says why");
+    }
+
     @Override
     public void close() {
+        closing = true;
         try {
             server.close();
         } catch (IOException e) {

@@ -8,7 +8,8 @@ import java.nio.file.Path;
  * A Raft member in its own JVM for the process tests: {@code RaftMemberMain DIR ID PEERS LISTEN_PORT [TLS_DIR]}
  * (TLS_DIR: the group credential, required for non-loopback addresses). Starts the
  * member, prints {@code RECOVERED <engine's applied index> <Raft log's commit index>} and {@code READY}, and runs
- * until killed.
+ * until killed; if Ratis stops the member on its own (its state machine failed), prints {@code STOPPED <why>} and
+ * exits with 70.
  *
  * <p>The engine runs on a {@link PowerLossStorageEnv}: every engine byte not yet fsynced lives in this process's
  * memory, so a SIGKILL loses exactly what a power cut would lose of the engine (its ASYNC-applied WAL tail).
@@ -33,6 +34,15 @@ public final class RaftMemberMain {
         System.out.println("RECOVERED " + member.stateMachine().recoveredAppliedIndex() + " " + member.raftCommitIndex());
         System.out.println("READY");
         System.out.flush();
-        Thread.currentThread().join();
+        // Like `node start --raft`: a member Ratis stopped on its own (its state machine failed) exits, saying why.
+        while (true) {
+            Thread.sleep(200);
+            String why = member.stoppedOnItsOwn();
+            if (why != null) {
+                System.out.println("STOPPED " + why);
+                System.out.flush();
+                System.exit(70);
+            }
+        }
     }
 }

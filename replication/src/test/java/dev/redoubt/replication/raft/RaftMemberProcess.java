@@ -17,6 +17,8 @@ final class RaftMemberProcess implements AutoCloseable {
     static final java.util.concurrent.atomic.AtomicLong ENTRIES_REPLAYED = new java.util.concurrent.atomic.AtomicLong();
     /** Over every start: how many found the engine behind the Raft log's commit index. */
     static final java.util.concurrent.atomic.AtomicLong RESTARTS_WITH_ENGINE_BEHIND = new java.util.concurrent.atomic.AtomicLong();
+    /** Over every start: members that stopped on their own ({@code STOPPED} lines), as "id: why". */
+    static final List<String> STOPPED_ON_THEIR_OWN = java.util.Collections.synchronizedList(new ArrayList<>());
     private final Process process;
     private final Path dir;
 
@@ -74,6 +76,9 @@ final class RaftMemberProcess implements AutoCloseable {
                             ENTRIES_REPLAYED.addAndGet(lost);
                             RESTARTS_WITH_ENGINE_BEHIND.incrementAndGet();
                         }
+                    }
+                    if (line.startsWith("STOPPED ")) {
+                        STOPPED_ON_THEIR_OWN.add(id + ": " + line.substring("STOPPED ".length()));
                     }
                     if (line.equals("READY")) {
                         ready.complete(null);

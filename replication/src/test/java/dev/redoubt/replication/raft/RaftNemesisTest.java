@@ -32,7 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
  * timeout, with times) is linearizable per key; every acknowledged write is readable at the end (a last client
  * reads every key, and those reads are in the history, so a lost write is a linearizability violation); and the
  * group makes progress whenever a majority is connected (the nemesis disturbs one thing at a time, so the
- * longest stretch without an acknowledged write is bounded, and writes go through again after the heal).
+ * longest stretch without an acknowledged write is bounded, and writes go through again after the heal); and no
+ * member is stopped by Ratis on its own (a state machine that failed: such a member exits, see
+ * {@link RaftMemberMain}, and would be down until the nemesis happens to restart it).
  *
  * <p>Two ways to reach into the network, one test each:
  * <ul>
@@ -277,6 +279,7 @@ class RaftNemesisTest {
         AtomicLong longestStallNanos = new AtomicLong();
         List<String> nemesisLog = new ArrayList<>();
         List<Thread> clients = new ArrayList<>();
+        int stoppedBefore = RaftMemberProcess.STOPPED_ON_THEIR_OWN.size();
         try {
             for (int i = 0; i < 3; i++) {
                 members[i] = network.start(dir.resolve("n" + i), i);
@@ -343,6 +346,13 @@ class RaftNemesisTest {
             System.out.printf("RaftNemesisTest (%s) seed %d: %d operations, %d acknowledged writes, longest stretch without"
                     + " an acknowledged write %.1f s, nemesis: %s%n", mode, seed, history.size(), okWrites.get(), stall / 1e9,
                     nemesisLog);
+            List<String> stopped;
+            synchronized (RaftMemberProcess.STOPPED_ON_THEIR_OWN) {
+                stopped = List.copyOf(RaftMemberProcess.STOPPED_ON_THEIR_OWN.subList(stoppedBefore,
+                        RaftMemberProcess.STOPPED_ON_THEIR_OWN.size()));
+            }
+            assertThat(stopped).as("seed %d: members Ratis stopped on their own (a state machine failed)", seed)
+                    .isEmpty();
             assertThat(TimeUnit.NANOSECONDS.toMillis(stall))
                     .as("seed %d: longest stretch without an acknowledged write while a majority was connected (%s)",
                             seed, nemesisLog)
