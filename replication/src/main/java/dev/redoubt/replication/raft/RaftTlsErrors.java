@@ -8,7 +8,7 @@ import javax.net.ssl.SSLException;
  * Says why a client could not reach a Raft group when the credential is the likely cause. Ratis reports a call
  * that ran out of attempts as "Failed RaftClientRequest ... for N attempts", the reason buried in its causes:
  * this finds the TLS refusal there ({@link GroupTrustManager} names both certificates), or, for a client
- * without a credential whose connections were closed, says that the group may require one.
+ * without a credential whose connections were closed or reset, says that the group may require one.
  */
 final class RaftTlsErrors {
     /** How deep in a chain of causes to look. */
@@ -33,8 +33,10 @@ final class RaftTlsErrors {
                 tls = t;
             }
             // gRPC's words for a connection the server accepted and then closed, as a TLS-only member does
-            // with a client that speaks plain HTTP/2
-            closed |= String.valueOf(t.getMessage()).contains("Network closed for unknown reason");
+            // with a client that speaks plain HTTP/2; or the kernel's, when the member closed it with the
+            // client's bytes still unread (a reset): which of the two the client sees is a race
+            String message = String.valueOf(t.getMessage());
+            closed |= message.contains("Network closed for unknown reason") || message.contains("Connection reset");
         }
         if (tls != null) {
             return "TLS: " + tls.getMessage();

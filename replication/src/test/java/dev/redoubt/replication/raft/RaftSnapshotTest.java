@@ -1,27 +1,24 @@
 package dev.redoubt.replication.raft;
 
+import static dev.redoubt.replication.raft.InProcessGroup.SMALL;
+import static dev.redoubt.replication.raft.InProcessGroup.awaitTrue;
+import static dev.redoubt.replication.raft.InProcessGroup.key;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.redoubt.engine.Db;
 import dev.redoubt.engine.DbIterator;
-import dev.redoubt.engine.DbOptions;
 import dev.redoubt.engine.KeyValue;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class RaftSnapshotTest {
-    private static final DbOptions SMALL = DbOptions.defaults().walSegmentBytes(256 * 1024).memtableBytes(256 * 1024);
     private static final long THRESHOLD = 200;
     private static final RaftLogOptions LOG = RaftLogOptions.defaults().withSnapshotThresholdEntries(THRESHOLD)
             .withLogSegmentBytes(16 * 1024).withPurgeGapEntries(32);
@@ -44,42 +40,23 @@ class RaftSnapshotTest {
     @TempDir
     Path tmp;
 
-    private final List<RaftGroupNode> nodes = new ArrayList<>();
-    private List<RaftGroupNode.Peer> peers;
+    private InProcessGroup group;
+
+    @BeforeEach
+    void startGroup() throws IOException {
+        group = new InProcessGroup(tmp, 3).withLogOptions(LOG);
+        group.startFounders(3);
+    }
 
     @AfterEach
-    void closeAll() {
-        for (RaftGroupNode n : nodes) {
-            if (n != null) {
-                n.close();
-            }
-        }
-    }
-
-    private void startGroup() throws IOException {
-        peers = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            peers.add(new RaftGroupNode.Peer("n" + i, new InetSocketAddress("127.0.0.1", freePort())));
-        }
-        for (int i = 0; i < 3; i++) {
-            nodes.add(start(i));
-        }
-    }
-
-    private RaftGroupNode start(int i) {
-        return RaftGroupNode.start(tmp.resolve("n" + i), "n" + i, peers, -1, SMALL, LOG);
-    }
-
-    private void stop(int i) {
-        nodes.get(i).close();
-        nodes.set(i, null);
+    void stopGroup() {
+        group.close();
     }
 
     @Test
     void aSnapshotIsTakenPastTheThresholdAndTheLeaderPurgesItsLogBelowIt() throws Exception {
-        startGroup();
         long last = writeRange(0, 1000);
-        RaftGroupNode leader = leader();
+        RaftGroupNode leader = group.node(group.leader());
         awaitTrue(() -> leader.stateMachine().latestSnapshotIndex() >= THRESHOLD, "a snapshot past the threshold");
         awaitTrue(() -> logStart(leader) > 1, "the leader's log purged below its snapshot");
         long snapshotIndex = leader.stateMachine().latestSnapshotIndex();
@@ -90,7 +67,7 @@ class RaftSnapshotTest {
         DbSnapshotStorage.DbSnapshot latest = leader.stateMachine().snapshotStorage().latest();
         DbSnapshotStorage.verify(latest);
         assertThat(appliedIn(copyOfCheckpoint(latest))).isEqualTo(latest.index());
-        awaitAllApplied(last);
+        group.awaitApplied(last);
         Path sm = latest.dir().getParent();
         awaitTrue(() -> snapshotDirs(sm) <= 2, "at most two snapshots kept"); // each snapshot is followed by the cleanup
         assertThat(snapshotDirs(sm)).isGreaterThanOrEqualTo(1);
@@ -98,17 +75,15 @@ class RaftSnapshotTest {
 
     @Test
     void aFollowerBehindThePurgedLogCatchesUpByInstallSnapshotAndMatchesTheLeader() throws Exception {
-        startGroup();
-        awaitAllApplied(writeRange(0, 100));
-        int follower = aFollower();
-        long stoppedAt = nodes.get(follower).stateMachine().appliedIndex();
-        stop(follower);
+        group.awaitApplied(writeRange(0, 100));
+        String follower = group.follower(group.founders());
+        long stoppedAt = group.node(follower).stateMachine().appliedIndex();
+        group.stop(follower);
         long last = writeRange(100, 1500);
-        RaftGroupNode leader = leader();
+        RaftGroupNode leader = group.node(group.leader());
         awaitTrue(() -> logStart(leader) > stoppedAt + 1, "the leader purged its log past index " + stoppedAt);
 
-        RaftGroupNode back = start(follower);
-        nodes.set(follower, back);
+        RaftGroupNode back = group.start(follower);
         awaitTrue(() -> back.stateMachine().appliedIndex() >= last, "the returning follower reached index " + last);
         assertThat(back.stateMachine().snapshotsInstalled()).as("snapshots installed from the leader").isGreaterThanOrEqualTo(1);
         assertThat(contents(back.stateMachine().db())).isEqualTo(contents(leader.stateMachine().db()));
@@ -122,17 +97,15 @@ class RaftSnapshotTest {
 
     @Test
     void aMemberRestartedAfterASnapshotRestoresItsAppliedIndexAndAppliesNothingTwice() throws Exception {
-        startGroup();
         long last = writeRange(0, 700);
-        awaitAllApplied(last);
-        for (RaftGroupNode n : nodes) {
+        group.awaitApplied(last);
+        for (RaftGroupNode n : group.nodes()) {
             awaitTrue(() -> n.stateMachine().latestSnapshotIndex() >= THRESHOLD, "every member took a snapshot");
         }
-        int follower = aFollower();
-        long before = nodes.get(follower).stateMachine().appliedIndex();
-        stop(follower);
-        RaftGroupNode back = start(follower);
-        nodes.set(follower, back);
+        String follower = group.follower(group.founders());
+        long before = group.node(follower).stateMachine().appliedIndex();
+        group.stop(follower);
+        RaftGroupNode back = group.start(follower);
         assertThat(back.stateMachine().appliedIndex()).as("applied index restored from the engine").isEqualTo(before);
 
         long more = writeRange(700, 800);
@@ -150,13 +123,12 @@ class RaftSnapshotTest {
 
     @Test
     void aCompleteSnapshotNewerThanTheEngineIsInstalledAtStartAndADamagedOneIsSetAside() throws Exception {
-        startGroup();
-        awaitAllApplied(writeRange(0, 100));
-        int follower = aFollower();
-        Path followerSm = nodes.get(follower).stateMachine().snapshotStorage().getSnapshotDir().toPath();
-        stop(follower);
+        group.awaitApplied(writeRange(0, 100));
+        String follower = group.follower(group.founders());
+        Path followerSm = group.node(follower).stateMachine().snapshotStorage().getSnapshotDir().toPath();
+        group.stop(follower);
         long last = writeRange(100, 700);
-        RaftGroupNode leader = leader();
+        RaftGroupNode leader = group.node(group.leader());
         awaitTrue(() -> leader.stateMachine().latestSnapshotIndex() >= 600, "the leader snapshotted past index 600");
         DbSnapshotStorage.DbSnapshot good = leader.stateMachine().snapshotStorage().latest();
         // as if Ratis had placed the leader's snapshot and the member crashed before reinitialize
@@ -174,8 +146,7 @@ class RaftSnapshotTest {
         bytes[bytes.length / 2] ^= 0x01;
         Files.write(sst, bytes);
 
-        RaftGroupNode back = start(follower);
-        nodes.set(follower, back);
+        RaftGroupNode back = group.start(follower);
         assertThat(back.stateMachine().snapshotsInstalled()).as("the good snapshot installed at start").isEqualTo(1);
         assertThat(back.stateMachine().appliedIndex()).isGreaterThanOrEqualTo(good.index());
         assertThat(followerSm.resolve("damaged." + DbSnapshotStorage.suffix(good.manifest().term(), fakeIndex))).isDirectory();
@@ -189,37 +160,12 @@ class RaftSnapshotTest {
     /** Puts keys [from, to) through Raft; returns the index of the last. */
     private long writeRange(int from, int to) throws IOException {
         long last = 0;
-        try (RaftKvClient client = RaftKvClient.connect(peers)) {
+        try (RaftKvClient client = RaftKvClient.connect(group.founders())) {
             for (int i = from; i < to; i++) {
                 last = client.put(key(i), value(i));
             }
         }
         return last;
-    }
-
-    /**
-     * Every member applied {@code index}: so every link is up before a test stops a member (a member that started
-     * last may still be in gRPC's reconnect backoff, and stopping another one then leaves no majority for a while).
-     */
-    private void awaitAllApplied(long index) throws InterruptedException {
-        for (RaftGroupNode n : nodes) {
-            awaitTrue(() -> n.stateMachine().appliedIndex() >= index, "every member applied " + index);
-        }
-    }
-
-    private RaftGroupNode leader() throws InterruptedException {
-        awaitTrue(() -> nodes.stream().anyMatch(n -> n != null && n.isLeader()), "a leader");
-        return nodes.stream().filter(n -> n != null && n.isLeader()).findFirst().orElseThrow();
-    }
-
-    private int aFollower() throws InterruptedException {
-        RaftGroupNode leader = leader();
-        for (int i = 0; i < nodes.size(); i++) {
-            if (nodes.get(i) != null && nodes.get(i) != leader) {
-                return i;
-            }
-        }
-        throw new AssertionError("no follower");
     }
 
     private static long logStart(RaftGroupNode n) {
@@ -279,27 +225,8 @@ class RaftSnapshotTest {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static byte[] key(int i) {
-        return String.format("key-%05d", i).getBytes(StandardCharsets.UTF_8);
-    }
-
+    /** A value longer than {@link InProcessGroup#value}'s, so that the log fills its small segments sooner. */
     private static byte[] value(int i) {
-        return ("value-" + i + "-" + "x".repeat(64)).getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for: " + what);
-            }
-            Thread.sleep(20);
-        }
+        return InProcessGroup.bytes("value-" + i + "-" + "x".repeat(64));
     }
 }

@@ -1,23 +1,22 @@
 package dev.redoubt.replication.raft;
 
+import static dev.redoubt.replication.raft.InProcessGroup.SMALL;
+import static dev.redoubt.replication.raft.InProcessGroup.awaitTrue;
+import static dev.redoubt.replication.raft.InProcessGroup.key;
+import static dev.redoubt.replication.raft.InProcessGroup.value;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.redoubt.common.StorageException;
-import dev.redoubt.engine.DbOptions;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -30,30 +29,22 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class RaftTlsGroupTest {
-    private static final DbOptions SMALL = DbOptions.defaults().walSegmentBytes(256 * 1024).memtableBytes(256 * 1024);
-
     @TempDir
     Path tmp;
 
-    private final List<RaftGroupNode> nodes = new ArrayList<>();
-    private List<RaftGroupNode.Peer> peers;
+    private InProcessGroup group;
 
     @AfterEach
     void closeAll() {
-        for (RaftGroupNode n : nodes) {
-            n.close();
+        if (group != null) {
+            group.close();
         }
     }
 
-    /** Starts three members on {@code host}; member i uses credential {@code credentials[i]}. */
+    /** Starts one member per credential on {@code host}; member i uses credential {@code credentials[i]}. */
     private void startGroup(String host, RaftTls... credentials) throws IOException {
-        peers = new ArrayList<>();
-        for (int i = 0; i < credentials.length; i++) {
-            peers.add(new RaftGroupNode.Peer("n" + i, new InetSocketAddress(host, freePort(host))));
-        }
-        for (int i = 0; i < credentials.length; i++) {
-            nodes.add(RaftGroupNode.start(tmp.resolve("n" + i), "n" + i, peers, SMALL, credentials[i]));
-        }
+        group = new InProcessGroup(tmp, host, credentials.length).withCredentials(credentials);
+        group.startFounders(credentials.length);
     }
 
     @Test
@@ -69,12 +60,11 @@ class RaftTlsGroupTest {
             assertThat(client.get(key(7))).isEqualTo(value(7));
             assertThat(client.get(key(3))).isNull();
         }
-        long index = last;
-        for (RaftGroupNode n : nodes) {
-            awaitTrue(() -> n.stateMachine().appliedIndex() >= index, "every member applied index " + index);
+        group.awaitApplied(last);
+        for (RaftGroupNode n : group.nodes()) {
             assertThat(n.stateMachine().db().get(DbStateMachine.stored(key(19)))).isEqualTo(value(19));
         }
-        try (RaftAdmin admin = RaftAdmin.connect(peers, tls)) {
+        try (RaftAdmin admin = RaftAdmin.connect(group.founders(), tls)) {
             assertThat(admin.status()).allSatisfy(m -> assertThat(m.reachable()).as("%s", m).isTrue());
         }
     }
@@ -88,13 +78,13 @@ class RaftTlsGroupTest {
         }
         for (RaftTls wrong : new RaftTls[] {null, TestCredentials.other()}) {
             String why = wrong == null ? "give this client the same --tls-dir" : "TLS: refused: a member at";
-            try (RaftKvClient intruder = RaftKvClient.connect(peers, wrong, 1_000, 3)) {
+            try (RaftKvClient intruder = RaftKvClient.connect(group.founders(), wrong, 1_000, 3)) {
                 assertThatThrownBy(() -> intruder.put(key(2), value(2))).as("write with %s", wrong)
                         .isInstanceOf(IOException.class).hasMessageContaining(why);
                 assertThatThrownBy(() -> intruder.get(key(1))).as("read with %s", wrong)
                         .isInstanceOf(IOException.class).hasMessageContaining(why);
             }
-            try (RaftAdmin admin = RaftAdmin.connect(peers, wrong)) {
+            try (RaftAdmin admin = RaftAdmin.connect(group.founders(), wrong)) {
                 assertThat(admin.status()).allSatisfy(m -> assertThat(m.reachable()).as("%s", m).isFalse());
             }
         }
@@ -108,7 +98,7 @@ class RaftTlsGroupTest {
     void aMemberWithAnotherCredentialCannotJoinAndTheOthersGoOn() throws Exception {
         RaftTls tls = TestCredentials.group();
         startGroup("127.0.0.1", tls, tls, TestCredentials.other());
-        RaftGroupNode outsider = nodes.get(2);
+        RaftGroupNode outsider = group.node("n2");
         long last = 0;
         try (RaftKvClient client = patientClient(tls)) {
             for (int i = 0; i < 20; i++) {
@@ -117,7 +107,7 @@ class RaftTlsGroupTest {
             assertThat(client.get(key(19))).isEqualTo(value(19));
         }
         long index = last;
-        for (RaftGroupNode n : nodes.subList(0, 2)) {
+        for (RaftGroupNode n : List.of(group.node("n0"), group.node("n1"))) {
             awaitTrue(() -> n.stateMachine().appliedIndex() >= index, "the two members applied index " + index);
         }
         Thread.sleep(1_000); // time for heartbeats to reach the outsider, were it admitted
@@ -145,8 +135,7 @@ class RaftTlsGroupTest {
         InetAddress local = nonLoopbackAddress();
         assumeThat(local).as("a non-loopback address on this machine").isNotNull();
         RaftTls tls = TestCredentials.group();
-        peers = List.of(new RaftGroupNode.Peer("n0", new InetSocketAddress(local, freePort(local.getHostAddress()))));
-        nodes.add(RaftGroupNode.start(tmp.resolve("n0"), "n0", peers, SMALL, tls));
+        startGroup(local.getHostAddress(), tls);
         try (RaftKvClient client = patientClient(tls)) {
             client.put(key(1), value(1));
             assertThat(client.get(key(1))).isEqualTo(value(1));
@@ -159,7 +148,7 @@ class RaftTlsGroupTest {
      * holds back its next election for Ratis' step-down wait (10 s).
      */
     private RaftKvClient patientClient(RaftTls tls) {
-        return RaftKvClient.connect(peers, tls, 3_000, 100);
+        return RaftKvClient.connect(group.founders(), tls, 3_000, 100);
     }
 
     private static InetAddress nonLoopbackAddress() throws IOException {
@@ -174,29 +163,5 @@ class RaftTlsGroupTest {
             }
         }
         return null;
-    }
-
-    private static int freePort(String host) throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(host))) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static byte[] key(int i) {
-        return String.format("key-%05d", i).getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static byte[] value(int i) {
-        return ("value-" + i).getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for: " + what);
-            }
-            Thread.sleep(20);
-        }
     }
 }
