@@ -1,5 +1,7 @@
 package dev.redoubt.tool;
 
+import dev.redoubt.common.ErrorCode;
+import dev.redoubt.common.StorageException;
 import dev.redoubt.engine.DbOptions;
 import dev.redoubt.replication.CommitLevel;
 import dev.redoubt.replication.Node;
@@ -180,8 +182,11 @@ final class NodeCommand {
         while (!stopped.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
             String why = member.stoppedOnItsOwn();
             if (why != null) {
+                // 2 when the engine or the snapshot is corrupt, as for every command; 70 for any other failure
                 Throwable failure = member.stateMachine().failure();
-                int code = failure != null && failure.getCause() != null ? ExitCodes.of(failure.getCause()) : ExitCodes.SOFTWARE;
+                boolean corrupt = failure != null && failure.getCause() instanceof StorageException e
+                        && e.code() == ErrorCode.CORRUPTION;
+                int code = corrupt ? ExitCodes.CORRUPTION : ExitCodes.SOFTWARE;
                 throw new CliException(code, "raft member " + id + " stopped: " + why + ". Restart it: it recovers"
                         + " from its Raft log, or from a snapshot of the leader if its engine cannot be used");
             }
