@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.redoubt.engine.Db;
 import dev.redoubt.engine.DbOptions;
+import dev.redoubt.testsupport.TestFiles;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -95,7 +96,7 @@ class CommandsTest {
     void walVerifySaysCleanTornOrCorrupt() throws Exception {
         assertThat(Cli.run("wal", "verify", db.toString()).code()).isZero();
         Path torn = tmp.resolve("torn");
-        Cli.copyTree(db, torn);
+        TestFiles.copyTree(db, torn);
         long tornAt = Fixtures.tearTail(torn);
         Cli.Result t = Cli.run("wal", "verify", torn.toString());
         assertThat(t.code()).as("%s", t).isEqualTo(ExitCodes.TORN_OR_LOST);
@@ -103,7 +104,7 @@ class CommandsTest {
         assertThat(Cli.run("wal", "verify", torn.toString(), "--json").out())
                 .contains("\"status\":\"torn_tail\"").contains("\"kind\":\"TORN_TAIL\"");
         Path corrupt = tmp.resolve("corrupt");
-        Cli.copyTree(db, corrupt);
+        TestFiles.copyTree(db, corrupt);
         long bad = Fixtures.corruptWalMiddle(corrupt);
         Cli.Result c = Cli.run("wal", "verify", corrupt.toString());
         assertThat(c.code()).as("%s", c).isEqualTo(ExitCodes.CORRUPTION);
@@ -132,11 +133,11 @@ class CommandsTest {
         assertThat(clean.code()).as("%s", clean).isZero();
         assertThat(clean.out()).startsWith("clean:");
         Path torn = tmp.resolve("torn");
-        Cli.copyTree(db, torn);
+        TestFiles.copyTree(db, torn);
         Fixtures.tearTail(torn);
         assertThat(Cli.run("db", "verify", torn.toString()).code()).isEqualTo(ExitCodes.TORN_OR_LOST);
         Path bad = tmp.resolve("bad");
-        Cli.copyTree(db, bad);
+        TestFiles.copyTree(db, bad);
         Path table = Cli.tables(bad).get(0);
         Fixtures.corruptTable(table);
         Cli.Result r = Cli.run("db", "verify", bad.toString());

@@ -11,6 +11,7 @@ import dev.redoubt.common.StorageException;
 import dev.redoubt.engine.Db;
 import dev.redoubt.engine.DbOptions;
 import dev.redoubt.engine.WriteBatch;
+import dev.redoubt.testsupport.TestFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -131,7 +132,7 @@ class DbSnapshotStorageTest {
         DbSnapshotStorage.DbSnapshot ten = storage.latest();
         for (String bad : new String[] {"snapshot.1_40", "snapshot.0000000000000000000x_00000000000000000040",
                 "snapshot.00000000000000000001_00000000000000000040.bak", "snapshot.99999999999999999999_00000000000000000040"}) {
-            copyTree(ten.dir(), sm.resolve(bad));
+            TestFiles.copyTree(ten.dir(), sm.resolve(bad));
         }
         assertThat(storage.refresh().index()).isEqualTo(10);
         assertThat(storage.complete()).hasSize(1);
@@ -159,8 +160,8 @@ class DbSnapshotStorageTest {
     @Test
     void leftoversOfAnInterruptedWriteOrDeleteAreRemovedAtStart() throws IOException {
         snapshot(1, 10, 10);
-        copyTree(storage.latest().dir(), sm.resolve("partial." + DbSnapshotStorage.suffix(1, 20)));
-        copyTree(storage.latest().dir(), sm.resolve("deleting." + DbSnapshotStorage.suffix(1, 5)));
+        TestFiles.copyTree(storage.latest().dir(), sm.resolve("partial." + DbSnapshotStorage.suffix(1, 20)));
+        TestFiles.copyTree(storage.latest().dir(), sm.resolve("deleting." + DbSnapshotStorage.suffix(1, 5)));
         DbSnapshotStorage fresh = new DbSnapshotStorage();
         fresh.init(sm);
         try (Stream<Path> children = Files.list(sm)) {
@@ -313,21 +314,8 @@ class DbSnapshotStorageTest {
     /** A copy of {@code s}'s files under the name of snapshot (term, index), manifest unchanged. */
     private Path copyAs(DbSnapshotStorage.DbSnapshot s, long term, long index) throws IOException {
         Path target = sm.resolve("snapshot." + DbSnapshotStorage.suffix(term, index));
-        copyTree(s.dir(), target);
+        TestFiles.copyTree(s.dir(), target);
         return target;
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> walk = Files.walk(from)) {
-            for (Path p : walk.toList()) {
-                Path t = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(p, t);
-                }
-            }
-        }
     }
 
     private static Path anySst(Path snapshotDir) throws IOException {

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.redoubt.engine.Db;
 import dev.redoubt.engine.DbIterator;
 import dev.redoubt.engine.KeyValue;
+import dev.redoubt.testsupport.TestFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -132,11 +133,11 @@ class RaftSnapshotTest {
         awaitTrue(() -> leader.stateMachine().latestSnapshotIndex() >= 600, "the leader snapshotted past index 600");
         DbSnapshotStorage.DbSnapshot good = leader.stateMachine().snapshotStorage().latest();
         // as if Ratis had placed the leader's snapshot and the member crashed before reinitialize
-        copyTree(good.dir(), followerSm.resolve(good.dir().getFileName()));
+        TestFiles.copyTree(good.dir(), followerSm.resolve(good.dir().getFileName()));
         // and a newer one whose bytes were damaged afterwards: it must not be used
         long fakeIndex = good.index() + 1000;
         Path damaged = followerSm.resolve("snapshot." + DbSnapshotStorage.suffix(good.manifest().term(), fakeIndex));
-        copyTree(good.dir(), damaged);
+        TestFiles.copyTree(good.dir(), damaged);
         Files.delete(damaged.resolve(SnapshotManifest.FILE_NAME));
         new SnapshotManifest(good.manifest().term(), fakeIndex, good.manifest().files())
                 .write(damaged.resolve(SnapshotManifest.FILE_NAME));
@@ -209,19 +210,6 @@ class RaftSnapshotTest {
     private static long appliedIn(Path dbDir) {
         try (Db db = Db.open(dbDir, SMALL)) {
             return ByteBuffer.wrap(db.get(DbStateMachine.APPLIED_KEY)).getLong(8);
-        }
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> walk = Files.walk(from)) {
-            for (Path p : walk.toList()) {
-                Path t = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(p, t);
-                }
-            }
         }
     }
 
