@@ -44,7 +44,7 @@ class WalFailureTest {
             List<WalTestLog.Read> read = WalTestLog.readAll(wal);
             // The record whose fsync failed may or may not be on disk; everything acknowledged is.
             assertThat(read.size()).isBetween(acknowledged.size(), acknowledged.size() + 1);
-            WalTestLog.assertSameRecords(read.subList(0, acknowledged.size()), acknowledged);
+            WalTestLog.assertSameRecords("acknowledged records", read.subList(0, acknowledged.size()), acknowledged);
         }
     }
 
@@ -76,7 +76,7 @@ class WalFailureTest {
         }
         env.clearFaults();
         try (Wal wal = Wal.open(env, WalTestLog.DIR, options)) {
-            WalTestLog.assertSameRecords(WalTestLog.readAll(wal), acknowledged);
+            WalTestLog.assertSameRecords("acknowledged records", WalTestLog.readAll(wal), acknowledged);
         }
     }
 

@@ -27,13 +27,13 @@ class WalRoundTripTest {
         List<WalTestLog.Appended> appended = new ArrayList<>();
         try (Wal wal = Wal.open(env, WalTestLog.DIR, options)) {
             appended.addAll(WalTestLog.appendRandom(wal, random, 600, 3000));
-            WalTestLog.assertSameRecords(WalTestLog.readAll(wal), appended);
+            WalTestLog.assertSameRecords("seed " + SEED, WalTestLog.readAll(wal), appended);
         }
         try (Wal wal = Wal.open(env, WalTestLog.DIR, options)) {
             assertThat(wal.recoveryReport().clean()).as("seed %d: %s", SEED, wal.recoveryReport()).isTrue();
             assertThat(wal.recoveryReport().segments()).as("seed %d", SEED).isGreaterThan(50);
             appended.addAll(WalTestLog.appendRandom(wal, random, 100, 3000));
-            WalTestLog.assertSameRecords(WalTestLog.readAll(wal), appended);
+            WalTestLog.assertSameRecords("seed " + SEED, WalTestLog.readAll(wal), appended);
         }
     }
 
@@ -45,7 +45,7 @@ class WalRoundTripTest {
         WalOptions options = WalOptions.defaults().segmentBytes(64 * 1024).ringBytes(64 * 1024);
         try (Wal wal = Wal.open(env, WalTestLog.DIR, options)) {
             List<WalTestLog.Appended> appended = WalTestLog.appendRandom(wal, random, 200, 30_000);
-            WalTestLog.assertSameRecords(WalTestLog.readAll(wal), appended);
+            WalTestLog.assertSameRecords("seed " + SEED, WalTestLog.readAll(wal), appended);
         }
     }
 

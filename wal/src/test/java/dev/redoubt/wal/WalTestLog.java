@@ -58,11 +58,11 @@ final class WalTestLog {
         }
     }
 
-    static void assertSameRecords(List<Read> read, List<Appended> appended) {
-        assertThat(read).hasSize(appended.size());
+    static void assertSameRecords(String context, List<Read> read, List<Appended> appended) {
+        assertThat(read).as(context).hasSize(appended.size());
         for (int i = 0; i < appended.size(); i++) {
-            assertThat(read.get(i).lsn()).as("LSN of record %d", i).isEqualTo(appended.get(i).lsn());
-            assertThat(read.get(i).payload()).as("payload of record %d", i).isEqualTo(appended.get(i).payload());
+            assertThat(read.get(i).lsn()).as("%s: LSN of record %d", context, i).isEqualTo(appended.get(i).lsn());
+            assertThat(read.get(i).payload()).as("%s: payload of record %d", context, i).isEqualTo(appended.get(i).payload());
         }
     }
 

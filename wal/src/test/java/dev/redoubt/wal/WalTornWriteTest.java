@@ -68,7 +68,7 @@ class WalTornWriteTest {
             List<WalTestLog.Read> read = WalTestLog.readAll(reopened);
             assertThat(read.size()).as("every SYNC-acknowledged record survives").isGreaterThan(lastSync);
             assertThat(read.size()).isLessThanOrEqualTo(appended.size());
-            WalTestLog.assertSameRecords(read, appended.subList(0, read.size()));
+            WalTestLog.assertSameRecords("seed " + seed, read, appended.subList(0, read.size()));
             // The log continues right after the survivors, and what was dropped was never proven durable.
             assertThat(reopened.recoveryReport().acknowledgedLoss()).isFalse();
         }

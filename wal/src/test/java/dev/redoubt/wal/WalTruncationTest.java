@@ -63,15 +63,15 @@ class WalTruncationTest {
                 long discarded = wal.truncateFrom(appended.get(cut).lsn());
                 assertThat(discarded).as(context).isEqualTo(end - appended.get(cut).lsn());
                 kept = new ArrayList<>(appended.subList(0, cut));
-                WalTestLog.assertSameRecords(WalTestLog.readAll(wal), kept);
+                WalTestLog.assertSameRecords("seed " + SEED, WalTestLog.readAll(wal), kept);
                 // New records of other lengths: the old tail's bytes must never resurface.
                 kept.addAll(WalTestLog.appendRandom(wal, random, 5, 300));
-                WalTestLog.assertSameRecords(WalTestLog.readAll(wal), kept);
+                WalTestLog.assertSameRecords("seed " + SEED, WalTestLog.readAll(wal), kept);
             }
             env.cutPower();
             try (Wal wal = Wal.open(env, WalTestLog.DIR, OPTIONS)) {
                 assertThat(wal.recoveryReport().clean()).as(context + ": " + wal.recoveryReport()).isTrue();
-                WalTestLog.assertSameRecords(WalTestLog.readAll(wal), kept);
+                WalTestLog.assertSameRecords("seed " + SEED, WalTestLog.readAll(wal), kept);
             }
         }
     }
@@ -85,7 +85,7 @@ class WalTruncationTest {
                     .isInstanceOf(StorageException.class).hasMessageContaining("not the start of a record");
             assertThatThrownBy(() -> wal.truncateFrom(wal.writtenLsn() + 100))
                     .isInstanceOf(StorageException.class).hasMessageContaining("the log holds");
-            WalTestLog.assertSameRecords(WalTestLog.readAll(wal), appended);
+            WalTestLog.assertSameRecords("seed " + SEED, WalTestLog.readAll(wal), appended);
         }
     }
 }
