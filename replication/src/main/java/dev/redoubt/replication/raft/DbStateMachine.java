@@ -75,6 +75,7 @@ public final class DbStateMachine extends BaseStateMachine {
     private final AtomicLong appliedEntries = new AtomicLong();
     private final AtomicLong snapshotsTaken = new AtomicLong();
     private final AtomicLong snapshotsInstalled = new AtomicLong();
+    private final AtomicLong snapshotsRetaken = new AtomicLong();
     private volatile Db db;
     private volatile long recoveredAppliedIndex;
     private volatile Throwable failure;
@@ -320,6 +321,46 @@ public final class DbStateMachine extends BaseStateMachine {
         }
     }
 
+    /**
+     * Reads the latest snapshot in full again and checks it against its manifest (called by {@link SnapshotGuard}
+     * on a leader whose followers need a snapshot). A file damaged after the snapshot was written would otherwise
+     * go to every follower that needs it, and each would refuse it (Ratis checks every file against the
+     * manifest's MD5) for as long as it stays the latest. A damaged one is set aside as {@code damaged.*} and a
+     * snapshot is taken again at the applied index.
+     *
+     * @return false if the latest snapshot was damaged and has been taken again; true otherwise
+     */
+    boolean verifyLatestSnapshotOrRetake() throws IOException {
+        DbSnapshotStorage.DbSnapshot s = snapshots.latest();
+        if (s == null) {
+            return true;
+        }
+        try {
+            // Without stateLock, so that applying goes on: a snapshot's files never change once it is complete.
+            DbSnapshotStorage.verify(s);
+            return true;
+        } catch (StorageException e) {
+            if (e.code() != ErrorCode.CORRUPTION) {
+                throw e;
+            }
+            stateLock.lock();
+            try {
+                DbSnapshotStorage.DbSnapshot now = snapshots.latest();
+                if (now == null || !now.dir().equals(s.dir())) {
+                    return true; // replaced meanwhile by a newer one (and maybe retired: "missing" is no damage then)
+                }
+                LOG.error("{}: the latest snapshot {} was damaged after it was written ({}); taking it again",
+                        dir, s.dir().getFileName(), e.getMessage());
+                snapshots.setAside(s);
+                snapshotsRetaken.incrementAndGet();
+                takeSnapshot();
+                return false;
+            } finally {
+                stateLock.unlock();
+            }
+        }
+    }
+
     @Override
     public StateMachineStorage getStateMachineStorage() {
         return snapshots;
@@ -491,6 +532,11 @@ public final class DbStateMachine extends BaseStateMachine {
     /** Snapshots this member installed into its engine since it started (from the leader, or found at start). */
     public long snapshotsInstalled() {
         return snapshotsInstalled.get();
+    }
+
+    /** Damaged latest snapshots this member set aside and took again since it started. */
+    public long snapshotsRetaken() {
+        return snapshotsRetaken.get();
     }
 
     /** The index of this member's latest complete snapshot, or -1. */

@@ -39,11 +39,13 @@ public final class RaftGroupNode implements AutoCloseable {
 
     private final RaftServer server;
     private final DbStateMachine stateMachine;
+    private final SnapshotGuard snapshotGuard;
     private volatile boolean closing;
 
-    private RaftGroupNode(RaftServer server, DbStateMachine stateMachine) {
+    private RaftGroupNode(RaftServer server, DbStateMachine stateMachine, String self) throws IOException {
         this.server = server;
         this.stateMachine = stateMachine;
+        this.snapshotGuard = new SnapshotGuard(server.getDivision(GROUP_ID), stateMachine, self);
     }
 
     /** A peer: its id and the address its gRPC server listens on. */
@@ -172,7 +174,7 @@ public final class RaftGroupNode implements AutoCloseable {
                     .build();
             server.start();
             stateMachine.trimRaftLogBelowSnapshot(server.getDivision(GROUP_ID).getRaftLog());
-            return new RaftGroupNode(server, stateMachine);
+            return new RaftGroupNode(server, stateMachine, self);
         } catch (IOException e) {
             throw StorageException.fromIo("starting Raft member " + self + " in " + dir, e);
         }
@@ -229,6 +231,7 @@ public final class RaftGroupNode implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        snapshotGuard.close();
         try {
             server.close();
         } catch (IOException e) {

@@ -13,8 +13,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -156,6 +158,54 @@ class RaftSnapshotTest {
         assertThat(contents(back.stateMachine().db())).isEqualTo(contents(leader.stateMachine().db()));
     }
 
+    @Test
+    void aLeaderSnapshotDamagedAfterItWasTakenIsTakenAgainAndTheFollowerThatNeedsItCatchesUp() throws Exception {
+        // Found while testing the exit of a stopped member: a follower refuses the damaged snapshot (Ratis checks
+        // each file against the manifest's MD5), the leader sent it again and again (about 60 times a second), each
+        // attempt left its files in the follower's Ratis tmp directory, and the follower never caught up.
+        group.awaitApplied(writeRange(0, 100));
+        String follower = group.follower(group.founders());
+        long stoppedAt = group.node(follower).stateMachine().appliedIndex();
+        group.stop(follower);
+        long last = writeRange(100, 1200);
+        List<Path> damaged = new ArrayList<>();
+        for (RaftGroupNode n : group.nodes()) {
+            // snapshots settled (none pending that would replace the damaged one) and the log purged past the follower
+            awaitTrue(() -> n.stateMachine().appliedIndex() >= last
+                    && last - n.stateMachine().latestSnapshotIndex() < THRESHOLD && logStart(n) > stoppedAt + 1,
+                    "a member snapshotted near index " + last + " and purged its log");
+            DbSnapshotStorage.DbSnapshot latest = n.stateMachine().snapshotStorage().latest();
+            damageOneTable(latest);
+            damaged.add(latest.dir().resolveSibling("damaged." + DbSnapshotStorage.suffix(latest.manifest().term(),
+                    latest.index())));
+        }
+
+        // what an install refused for its MD5 leaves in Ratis' tmp/ (a file renamed *.corrupt<time>)
+        Path followerTmp = tmp.resolve(follower).resolve("raft").resolve(RaftGroupNode.GROUP_ID.getUuid().toString())
+                .resolve("tmp");
+        Path leftover = followerTmp.resolve("snapshot-" + java.util.UUID.randomUUID());
+        Files.createDirectories(leftover.resolve("sst"));
+        Files.write(leftover.resolve("sst/000011.sst.corrupt20261122-193336_064"), new byte[100]);
+
+        RaftGroupNode back = group.start(follower);
+
+        awaitTrue(() -> back.stateMachine().appliedIndex() >= last, "the follower caught up to index " + last);
+        RaftGroupNode leader = group.node(group.leader());
+        assertThat(contents(back.stateMachine().db())).isEqualTo(contents(leader.stateMachine().db())).hasSize(1200);
+        assertThat(back.stateMachine().snapshotsInstalled()).isEqualTo(1);
+        assertThat(back.stoppedOnItsOwn()).isNull();
+        assertThat(leader.stateMachine().snapshotsRetaken()).as("the leader took its damaged snapshot again").isEqualTo(1);
+        assertThat(damaged).anySatisfy(d -> assertThat(d).isDirectory());
+        awaitTrue(() -> {
+            try {
+                return SnapshotGuard.failedInstalls(followerTmp).isEmpty();
+            } catch (IOException | java.io.UncheckedIOException e) {
+                return false; // Ratis moved a directory while it was listed
+            }
+        }, "no failed install left on the follower");
+        assertThat(leftover).doesNotExist();
+    }
+
     // ------------------------------------------------------------------------------------------ helpers
 
     /** Puts keys [from, to) through Raft; returns the index of the last. */
@@ -216,5 +266,21 @@ class RaftSnapshotTest {
     /** A value longer than {@link InProcessGroup#value}'s, so that the log fills its small segments sooner. */
     private static byte[] value(int i) {
         return InProcessGroup.bytes("value-" + i + "-" + "x".repeat(64));
+    }
+
+    /**
+     * Flips one bit in the middle of a table of the snapshot, as bit rot after it was written would, in the snapshot's
+     * copy only: the table is a hard link to the engine's (same inode) while the engine still has it, so the damaged
+     * copy is written to a new file renamed over the link. (Damage to a shared inode damages the leader's engine
+     * too, and then it is the engine that fails: a different test.)
+     */
+    private static void damageOneTable(DbSnapshotStorage.DbSnapshot s) throws IOException {
+        Path table = s.dir().resolve(s.manifest().files().stream().filter(e -> e.path().startsWith("sst/") && e.size() > 0)
+                .findFirst().orElseThrow(() -> new AssertionError("no table in snapshot " + s.dir())).path());
+        byte[] bytes = Files.readAllBytes(table);
+        bytes[bytes.length / 2] ^= 0x01;
+        Path damaged = table.resolveSibling(table.getFileName() + ".damaged");
+        Files.write(damaged, bytes);
+        Files.move(damaged, table, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 }
