@@ -131,16 +131,25 @@ public final class DbStateMachine extends BaseStateMachine {
 
     /** Checks every file of the snapshot; a damaged one is set aside (never used) with an error line. */
     private boolean verifiedOrSetAside(DbSnapshotStorage.DbSnapshot s) throws IOException {
+        StorageException damage = damageOf(s);
+        if (damage != null) {
+            LOG.error("{}: snapshot {} is not used: {}", dir, s.dir().getFileName(), damage.getMessage());
+            snapshots.setAside(s);
+            return false;
+        }
+        return true;
+    }
+
+    /** Null if every file of the snapshot matches its manifest; otherwise the CORRUPTION that says which does not. */
+    private static StorageException damageOf(DbSnapshotStorage.DbSnapshot s) throws IOException {
         try {
             DbSnapshotStorage.verify(s);
-            return true;
+            return null;
         } catch (StorageException e) {
             if (e.code() != ErrorCode.CORRUPTION) {
                 throw e;
             }
-            LOG.error("{}: snapshot {} is not used: {}", dir, s.dir().getFileName(), e.getMessage());
-            snapshots.setAside(s);
-            return false;
+            return e;
         }
     }
 
@@ -335,29 +344,25 @@ public final class DbStateMachine extends BaseStateMachine {
         if (s == null) {
             return true;
         }
-        try {
-            // Without stateLock, so that applying goes on: a snapshot's files never change once it is complete.
-            DbSnapshotStorage.verify(s);
+        // Without stateLock, so that applying goes on: a snapshot's files never change once it is complete.
+        StorageException damage = damageOf(s);
+        if (damage == null) {
             return true;
-        } catch (StorageException e) {
-            if (e.code() != ErrorCode.CORRUPTION) {
-                throw e;
+        }
+        stateLock.lock();
+        try {
+            DbSnapshotStorage.DbSnapshot now = snapshots.latest();
+            if (now == null || !now.dir().equals(s.dir())) {
+                return true; // replaced meanwhile by a newer one (and maybe retired: "missing" is no damage then)
             }
-            stateLock.lock();
-            try {
-                DbSnapshotStorage.DbSnapshot now = snapshots.latest();
-                if (now == null || !now.dir().equals(s.dir())) {
-                    return true; // replaced meanwhile by a newer one (and maybe retired: "missing" is no damage then)
-                }
-                LOG.error("{}: the latest snapshot {} was damaged after it was written ({}); taking it again",
-                        dir, s.dir().getFileName(), e.getMessage());
-                snapshots.setAside(s);
-                snapshotsRetaken.incrementAndGet();
-                takeSnapshot();
-                return false;
-            } finally {
-                stateLock.unlock();
-            }
+            LOG.error("{}: the latest snapshot {} was damaged after it was written ({}); taking it again",
+                    dir, s.dir().getFileName(), damage.getMessage());
+            snapshots.setAside(s);
+            snapshotsRetaken.incrementAndGet();
+            takeSnapshot();
+            return false;
+        } finally {
+            stateLock.unlock();
         }
     }
 

@@ -78,10 +78,9 @@ class RaftSnapshotTest {
 
     @Test
     void aFollowerBehindThePurgedLogCatchesUpByInstallSnapshotAndMatchesTheLeader() throws Exception {
-        group.awaitApplied(writeRange(0, 100));
-        String follower = group.follower(group.founders());
-        long stoppedAt = group.node(follower).stateMachine().appliedIndex();
-        group.stop(follower);
+        Stopped stopped = stopAFollowerAfter100Writes();
+        String follower = stopped.id();
+        long stoppedAt = stopped.appliedIndex();
         long last = writeRange(100, 1500);
         RaftGroupNode leader = group.node(group.leader());
         awaitTrue(() -> logStart(leader) > stoppedAt + 1, "the leader purged its log past index " + stoppedAt);
@@ -163,10 +162,9 @@ class RaftSnapshotTest {
         // Found while testing the exit of a stopped member: a follower refuses the damaged snapshot (Ratis checks
         // each file against the manifest's MD5), the leader sent it again and again (about 60 times a second), each
         // attempt left its files in the follower's Ratis tmp directory, and the follower never caught up.
-        group.awaitApplied(writeRange(0, 100));
-        String follower = group.follower(group.founders());
-        long stoppedAt = group.node(follower).stateMachine().appliedIndex();
-        group.stop(follower);
+        Stopped stopped = stopAFollowerAfter100Writes();
+        String follower = stopped.id();
+        long stoppedAt = stopped.appliedIndex();
         long last = writeRange(100, 1200);
         List<Path> damaged = new ArrayList<>();
         for (RaftGroupNode n : group.nodes()) {
@@ -207,6 +205,19 @@ class RaftSnapshotTest {
     }
 
     // ------------------------------------------------------------------------------------------ helpers
+
+    /** A follower stopped, and the index it had applied. */
+    private record Stopped(String id, long appliedIndex) {
+    }
+
+    /** Puts keys [0, 100) through the whole group, then stops a follower. */
+    private Stopped stopAFollowerAfter100Writes() throws Exception {
+        group.awaitApplied(writeRange(0, 100));
+        String follower = group.follower(group.founders());
+        long appliedIndex = group.node(follower).stateMachine().appliedIndex();
+        group.stop(follower);
+        return new Stopped(follower, appliedIndex);
+    }
 
     /** Puts keys [from, to) through Raft; returns the index of the last. */
     private long writeRange(int from, int to) throws IOException {
