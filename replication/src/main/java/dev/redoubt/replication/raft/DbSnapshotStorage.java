@@ -276,24 +276,58 @@ final class DbSnapshotStorage implements StateMachineStorage {
 
     /** Reads every file of the snapshot in full and checks its MD5; {@link ErrorCode#CORRUPTION} if one differs. */
     static void verify(DbSnapshot snapshot) throws IOException {
+        List<Damage> damaged = damagedFiles(snapshot, true);
+        if (!damaged.isEmpty()) {
+            throw new StorageException(ErrorCode.CORRUPTION, "snapshot " + snapshot.dir() + ": " + damaged.get(0).why());
+        }
+    }
+
+    /** A file of a snapshot that does not match its manifest, and how. */
+    record Damage(SnapshotManifest.Entry entry, String why) {
+    }
+
+    /** Every file of the snapshot that does not match its manifest (all of them read in full); empty if none. */
+    static List<Damage> damagedFiles(DbSnapshot snapshot) throws IOException {
+        return damagedFiles(snapshot, false);
+    }
+
+    private static List<Damage> damagedFiles(DbSnapshot snapshot, boolean firstOnly) throws IOException {
+        List<Damage> damaged = new ArrayList<>();
         for (SnapshotManifest.Entry e : snapshot.manifest().files()) {
             Path f = snapshot.dir().resolve(e.path());
             String md5;
             try {
                 md5 = FileTrees.md5Hex(f);
             } catch (NoSuchFileException x) {
-                throw new StorageException(ErrorCode.CORRUPTION, "snapshot " + snapshot.dir() + ": " + e.path() + " is missing");
+                damaged.add(new Damage(e, e.path() + " is missing"));
+                if (firstOnly) {
+                    break;
+                }
+                continue;
             }
             if (!md5.equals(e.md5()) || Files.size(f) != e.size()) {
-                throw new StorageException(ErrorCode.CORRUPTION, "snapshot " + snapshot.dir() + ": " + e.path()
-                        + " has MD5 " + md5 + " and " + Files.size(f) + " bytes, its manifest says " + e.md5() + " and "
-                        + e.size() + " bytes: the file was damaged after the snapshot was written");
+                damaged.add(new Damage(e, e.path() + " has MD5 " + md5 + " and " + Files.size(f) + " bytes, its manifest"
+                        + " says " + e.md5() + " and " + e.size() + " bytes: the file was damaged after the snapshot was"
+                        + " written"));
+                if (firstOnly) {
+                    break;
+                }
             }
         }
+        return damaged;
     }
 
     /** Renames a snapshot that failed {@link #verify} to {@code damaged.*} so that it is never used again. */
     synchronized void setAside(DbSnapshot snapshot) throws IOException {
+        setAside(snapshot, true);
+    }
+
+    /**
+     * As {@link #setAside(DbSnapshot)}; with {@code publish} false, {@link #latest} and Ratis' latest snapshot stay
+     * as they were until the next {@link #refresh} or {@link #write} (a send that reads the renamed files fails,
+     * and Ratis tries again), so that no older snapshot is offered in between.
+     */
+    synchronized void setAside(DbSnapshot snapshot, boolean publish) throws IOException {
         Path smDir = requireDir();
         Path damaged = smDir.resolve(DAMAGED + "." + suffix(snapshot.manifest().term(), snapshot.index()));
         FileTrees.deleteTree(damaged);
@@ -301,7 +335,9 @@ final class DbSnapshotStorage implements StateMachineStorage {
         FileTrees.fsyncDirectory(smDir);
         LOG.error("{}: set the damaged snapshot aside as {}; it is never used; inspect it, then delete it",
                 smDir, damaged.getFileName());
-        refresh();
+        if (publish) {
+            refresh();
+        }
     }
 
     /**

@@ -11,8 +11,11 @@ import dev.redoubt.engine.WriteOptions;
 import dev.redoubt.wal.Durability;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -299,35 +302,53 @@ public final class DbStateMachine extends BaseStateMachine {
     public long takeSnapshot() throws IOException {
         stateLock.lock();
         try {
-            TermIndex applied = getLastAppliedTermIndex();
-            DbSnapshotStorage.DbSnapshot latest = snapshots.latest();
-            if (getLifeCycleState() != LifeCycle.State.RUNNING) {
-                LOG.info("{}: no snapshot while the state machine is {}", dir, getLifeCycleState());
-                return latest == null ? RaftLog.INVALID_LOG_INDEX : latest.index();
-            }
-            if (applied == null || applied.getIndex() <= 0) {
-                return RaftLog.INVALID_LOG_INDEX;
-            }
-            if (latest != null && latest.index() >= applied.getIndex()) {
-                return latest.index();
-            }
-            try {
-                Db d = db;
-                byte[] value = appliedValue(applied);
-                if (!Arrays.equals(d.get(APPLIED_KEY), value)) {
-                    d.write(new WriteBatch().put(APPLIED_KEY, value), APPLY);
-                }
-                snapshots.write(applied, d::checkpoint);
-            } catch (RuntimeException e) {
-                // Ratis handles an IOException here (it logs it and tries again later); anything else stops it
-                throw new IOException("taking snapshot " + applied + " of " + dir + " failed: " + e.getMessage(), e);
-            }
-            snapshotsTaken.incrementAndGet();
-            LOG.info("{}: took snapshot {}", dir, applied);
-            return applied.getIndex();
+            return takeSnapshotLocked(false);
         } finally {
             stateLock.unlock();
         }
+    }
+
+    /** REQUIRES stateLock. With {@code again}, even if the latest snapshot covers the applied index. */
+    private long takeSnapshotLocked(boolean again) throws IOException {
+        TermIndex applied = getLastAppliedTermIndex();
+        DbSnapshotStorage.DbSnapshot latest = snapshots.latest();
+        if (getLifeCycleState() != LifeCycle.State.RUNNING) {
+            LOG.info("{}: no snapshot while the state machine is {}", dir, getLifeCycleState());
+            return latest == null ? RaftLog.INVALID_LOG_INDEX : latest.index();
+        }
+        if (applied == null || applied.getIndex() <= 0) {
+            return RaftLog.INVALID_LOG_INDEX;
+        }
+        if (!again && latest != null && latest.index() >= applied.getIndex()) {
+            return latest.index();
+        }
+        try {
+            Db d = db;
+            byte[] value = appliedValue(applied);
+            if (!Arrays.equals(d.get(APPLIED_KEY), value)) {
+                d.write(new WriteBatch().put(APPLIED_KEY, value), APPLY);
+            }
+            snapshots.write(applied, d::checkpoint);
+        } catch (RuntimeException e) {
+            // Ratis handles an IOException here (it logs it and tries again later); anything else stops it
+            throw new IOException("taking snapshot " + applied + " of " + dir + " failed: " + e.getMessage(), e);
+        }
+        snapshotsTaken.incrementAndGet();
+        LOG.info("{}: took snapshot {}", dir, applied);
+        return applied.getIndex();
+    }
+
+    /** What {@link #verifyLatestSnapshotOrRetake} found. */
+    enum SnapshotCheck {
+        /** No snapshot, or the latest is intact (or was replaced by a newer one meanwhile). */
+        INTACT,
+        /** The latest was damaged; it is set aside and a new one was taken. */
+        RETAKEN,
+        /**
+         * A damaged file of the latest snapshot is the engine's own table (a hard link: same inode): the engine is
+         * damaged, so a new snapshot would be too. Nothing is changed; the error line says what to do.
+         */
+        ENGINE_DAMAGED
     }
 
     /**
@@ -335,32 +356,45 @@ public final class DbStateMachine extends BaseStateMachine {
      * on a leader whose followers need a snapshot). A file damaged after the snapshot was written would otherwise
      * go to every follower that needs it, and each would refuse it (Ratis checks every file against the
      * manifest's MD5) for as long as it stays the latest. A damaged one is set aside as {@code damaged.*} and a
-     * snapshot is taken again at the applied index.
-     *
-     * @return false if the latest snapshot was damaged and has been taken again; true otherwise
+     * snapshot is taken again at the applied index, unless the damage is in a table the engine shares.
      */
-    boolean verifyLatestSnapshotOrRetake() throws IOException {
+    SnapshotCheck verifyLatestSnapshotOrRetake() throws IOException {
         DbSnapshotStorage.DbSnapshot s = snapshots.latest();
         if (s == null) {
-            return true;
+            return SnapshotCheck.INTACT;
         }
         // Without stateLock, so that applying goes on: a snapshot's files never change once it is complete.
-        StorageException damage = damageOf(s);
-        if (damage == null) {
-            return true;
+        List<DbSnapshotStorage.Damage> damaged = DbSnapshotStorage.damagedFiles(s);
+        if (damaged.isEmpty()) {
+            return SnapshotCheck.INTACT;
         }
         stateLock.lock();
         try {
             DbSnapshotStorage.DbSnapshot now = snapshots.latest();
             if (now == null || !now.dir().equals(s.dir())) {
-                return true; // replaced meanwhile by a newer one (and maybe retired: "missing" is no damage then)
+                return SnapshotCheck.INTACT; // replaced meanwhile (and maybe retired: "missing" is no damage then)
+            }
+            for (DbSnapshotStorage.Damage d : damaged) {
+                Path engineFile = dir.resolve(d.entry().path());
+                if (Files.isRegularFile(engineFile) && Objects.equals(FileTrees.fileKey(engineFile),
+                        FileTrees.fileKey(s.dir().resolve(d.entry().path())))) {
+                    LOG.error("{}: the latest snapshot {} is damaged in a table the engine still uses ({}): the engine"
+                            + " itself is damaged. Stop this member and run `redoubt verify {}`; restore the"
+                            + " member from the group (delete its directory and start it again) if it is corrupt",
+                            dir, s.dir().getFileName(), d.why(), dir);
+                    return SnapshotCheck.ENGINE_DAMAGED;
+                }
             }
             LOG.error("{}: the latest snapshot {} was damaged after it was written ({}); taking it again",
-                    dir, s.dir().getFileName(), damage.getMessage());
-            snapshots.setAside(s);
+                    dir, s.dir().getFileName(), damaged.get(0).why());
+            snapshots.setAside(s, false); // Ratis goes on offering it (a send fails) until the new one is written
+            try {
+                takeSnapshotLocked(true);
+            } finally {
+                snapshots.refresh();
+            }
             snapshotsRetaken.incrementAndGet();
-            takeSnapshot();
-            return false;
+            return SnapshotCheck.RETAKEN;
         } finally {
             stateLock.unlock();
         }

@@ -184,6 +184,10 @@ public final class RaftGroupNode implements AutoCloseable {
         return stateMachine;
     }
 
+    SnapshotGuard snapshotGuard() {
+        return snapshotGuard;
+    }
+
     /** Whether this member is the group's leader now. */
     public boolean isLeader() {
         try {

@@ -23,9 +23,10 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>On a leader with a follower behind the start of its log (one that needs the snapshot): the latest
  *       snapshot is verified in full ({@link DbStateMachine#verifyLatestSnapshotOrRetake}): when it is first
- *       needed, then again after 1, 2, 4, ... minutes (at most hourly; a follower that is down also counts as one
+ *       needed, then again after 1, 2, 4, 8 minutes and then every 10 (a follower that is down also counts as one
  *       that needs it, for as long as it is down). A damaged one is set aside and taken again, so that the next
- *       attempt sends an intact one.</li>
+ *       attempt sends an intact one (unless the damage is in a table the engine shares: then the engine is
+ *       damaged, and the error line says what to do).</li>
  *   <li>On every member: a directory under Ratis' {@code tmp/} that holds a {@code *.corrupt*} file (an install
  *       that failed its MD5 check; Ratis starts each attempt in a new directory and leaves the old one) is
  *       deleted.</li>
@@ -35,9 +36,9 @@ import org.slf4j.LoggerFactory;
 final class SnapshotGuard implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotGuard.class);
     static final long PERIOD_MILLIS = 2_000;
-    /** The same snapshot is verified again after 1 minute, then after 2, 4, ... up to an hour. */
+    /** The same snapshot is verified again after 1 minute, then after 2, 4, 8 and then every 10 minutes. */
     static final long FIRST_REVERIFY_MILLIS = 60_000;
-    static final long MAX_REVERIFY_MILLIS = 3_600_000;
+    static final long MAX_REVERIFY_MILLIS = 600_000;
     /** What Ratis inserts into the name of a received file whose MD5 did not match. */
     static final String CORRUPT_MARK = ".corrupt";
 
@@ -48,6 +49,10 @@ final class SnapshotGuard implements AutoCloseable {
     private Path lastVerified;
     private long lastVerifiedAtNanos;
     private long reverifyMillis = FIRST_REVERIFY_MILLIS;
+    /** Requests to verify at the next check whatever the interval; one made during a check counts for the next. */
+    private final java.util.concurrent.atomic.AtomicLong verifyRequests = new java.util.concurrent.atomic.AtomicLong();
+    private long verifyRequestsServed;
+    private volatile boolean closed;
 
     SnapshotGuard(RaftServer.Division division, DbStateMachine stateMachine, String self) {
         this.division = division;
@@ -64,7 +69,7 @@ final class SnapshotGuard implements AutoCloseable {
     /** Never throws: an exception would cancel every later run of this periodic task. */
     private void check() {
         try {
-            if (division.getInfo().getLifeCycleState().isClosingOrClosed()) {
+            if (closed || division.getInfo().getLifeCycleState().isClosingOrClosed()) {
                 return; // stopped (RaftGroupNode.stoppedOnItsOwn says why), or closing
             }
             for (Path failed : failedInstalls(ratisTmp)) {
@@ -75,7 +80,7 @@ final class SnapshotGuard implements AutoCloseable {
             if (division.getInfo().isLeader() && aFollowerNeedsTheSnapshot()) {
                 verifyLatest();
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) {
             LOG.warn("{}: checking snapshots failed, trying again in {} ms: {}", ratisTmp, PERIOD_MILLIS, e.toString());
         }
     }
@@ -96,19 +101,26 @@ final class SnapshotGuard implements AutoCloseable {
             return;
         }
         long now = System.nanoTime();
-        if (s.dir().equals(lastVerified)) {
+        long requests = verifyRequests.get();
+        boolean forced = requests != verifyRequestsServed;
+        if (s.dir().equals(lastVerified) && !forced) {
             if (now - lastVerifiedAtNanos < TimeUnit.MILLISECONDS.toNanos(reverifyMillis)) {
                 return;
             }
             reverifyMillis = Math.min(reverifyMillis * 2, MAX_REVERIFY_MILLIS);
-        } else {
+        } else if (!s.dir().equals(lastVerified)) {
             reverifyMillis = FIRST_REVERIFY_MILLIS;
         }
-        lastVerified = s.dir();
+        DbStateMachine.SnapshotCheck found = stateMachine.verifyLatestSnapshotOrRetake();
+        // Only now (an IOException leaves the snapshot to be verified at the next period); a retaken one is new.
+        lastVerified = found == DbStateMachine.SnapshotCheck.RETAKEN ? null : s.dir();
         lastVerifiedAtNanos = now;
-        if (!stateMachine.verifyLatestSnapshotOrRetake()) {
-            lastVerified = null; // the one taken again is verified at the next period
-        }
+        verifyRequestsServed = requests;
+    }
+
+    /** Tests: verify the latest snapshot at the next check (on a leader that a follower needs it from). */
+    void verifyAtNextCheck() {
+        verifyRequests.incrementAndGet();
     }
 
     /**
@@ -132,8 +144,17 @@ final class SnapshotGuard implements AutoCloseable {
         return failed;
     }
 
+    /** Stops the checks, waiting (a bounded time) for one that runs, so that it does not outlive the engine. */
     @Override
     public void close() {
-        timer.shutdownNow();
+        closed = true;
+        timer.shutdown();
+        try {
+            if (!timer.awaitTermination(30, TimeUnit.SECONDS)) {
+                LOG.warn("{}: a snapshot check still runs after 30 s; closing without it", ratisTmp);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
