@@ -211,6 +211,16 @@ final class DbSnapshotStorage implements StateMachineStorage {
      * {@code snapshot.*}, each step durable before the next. Returns the new snapshot (now the latest).
      */
     synchronized DbSnapshot write(TermIndex termIndex, CheckpointWriter checkpoint) throws IOException {
+        return write(termIndex, checkpoint, latest);
+    }
+
+    /**
+     * As {@link #write(TermIndex, CheckpointWriter)}, reusing the MD5s of the tables that are the same files as in
+     * {@code previous} (null: none), which need not be the latest (after {@link #setAside}, the set-aside copy
+     * without its damaged files).
+     */
+    synchronized DbSnapshot write(TermIndex termIndex, CheckpointWriter checkpoint, DbSnapshot previous)
+            throws IOException {
         Path smDir = requireDir();
         String suffix = suffix(termIndex.getTerm(), termIndex.getIndex());
         Path partial = smDir.resolve(PARTIAL + "." + suffix);
@@ -220,7 +230,7 @@ final class DbSnapshotStorage implements StateMachineStorage {
         }
         FileTrees.deleteTree(partial);
         checkpoint.writeTo(partial);
-        List<SnapshotManifest.Entry> entries = describe(partial, latest);
+        List<SnapshotManifest.Entry> entries = describe(partial, previous);
         new SnapshotManifest(termIndex.getTerm(), termIndex.getIndex(), entries)
                 .write(partial.resolve(SnapshotManifest.FILE_NAME));
         FileTrees.fsyncDirectory(partial);
@@ -322,12 +332,21 @@ final class DbSnapshotStorage implements StateMachineStorage {
         setAside(snapshot, true);
     }
 
+    /** A file's identity (device and inode), or null if it does not exist. */
+    static Object fileKeyIfExists(Path p) throws IOException {
+        try {
+            return FileTrees.fileKey(p);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
     /**
      * As {@link #setAside(DbSnapshot)}; with {@code publish} false, {@link #latest} and Ratis' latest snapshot stay
      * as they were until the next {@link #refresh} or {@link #write} (a send that reads the renamed files fails,
      * and Ratis tries again), so that no older snapshot is offered in between.
      */
-    synchronized void setAside(DbSnapshot snapshot, boolean publish) throws IOException {
+    synchronized Path setAside(DbSnapshot snapshot, boolean publish) throws IOException {
         Path smDir = requireDir();
         Path damaged = smDir.resolve(DAMAGED + "." + suffix(snapshot.manifest().term(), snapshot.index()));
         FileTrees.deleteTree(damaged);
@@ -338,6 +357,7 @@ final class DbSnapshotStorage implements StateMachineStorage {
         if (publish) {
             refresh();
         }
+        return damaged;
     }
 
     /**

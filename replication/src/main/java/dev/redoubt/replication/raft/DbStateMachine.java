@@ -11,11 +11,9 @@ import dev.redoubt.engine.WriteOptions;
 import dev.redoubt.wal.Durability;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -302,14 +300,17 @@ public final class DbStateMachine extends BaseStateMachine {
     public long takeSnapshot() throws IOException {
         stateLock.lock();
         try {
-            return takeSnapshotLocked(false);
+            return takeSnapshotLocked(false, snapshots.latest());
         } finally {
             stateLock.unlock();
         }
     }
 
-    /** REQUIRES stateLock. With {@code again}, even if the latest snapshot covers the applied index. */
-    private long takeSnapshotLocked(boolean again) throws IOException {
+    /**
+     * REQUIRES stateLock. With {@code again}, even if the latest snapshot covers the applied index; the MD5s of
+     * tables that are the same files as in {@code previous} are reused.
+     */
+    private long takeSnapshotLocked(boolean again, DbSnapshotStorage.DbSnapshot previous) throws IOException {
         TermIndex applied = getLastAppliedTermIndex();
         DbSnapshotStorage.DbSnapshot latest = snapshots.latest();
         if (getLifeCycleState() != LifeCycle.State.RUNNING) {
@@ -328,7 +329,7 @@ public final class DbStateMachine extends BaseStateMachine {
             if (!Arrays.equals(d.get(APPLIED_KEY), value)) {
                 d.write(new WriteBatch().put(APPLIED_KEY, value), APPLY);
             }
-            snapshots.write(applied, d::checkpoint);
+            snapshots.write(applied, d::checkpoint, previous);
         } catch (RuntimeException e) {
             // Ratis handles an IOException here (it logs it and tries again later); anything else stops it
             throw new IOException("taking snapshot " + applied + " of " + dir + " failed: " + e.getMessage(), e);
@@ -344,6 +345,8 @@ public final class DbStateMachine extends BaseStateMachine {
         INTACT,
         /** The latest was damaged; it is set aside and a new one was taken. */
         RETAKEN,
+        /** The latest was damaged and is set aside, but no new one could be taken yet (the log says why). */
+        RETAKE_PENDING,
         /**
          * A damaged file of the latest snapshot is the engine's own table (a hard link: same inode): the engine is
          * damaged, so a new snapshot would be too. Nothing is changed; the error line says what to do.
@@ -375,9 +378,9 @@ public final class DbStateMachine extends BaseStateMachine {
                 return SnapshotCheck.INTACT; // replaced meanwhile (and maybe retired: "missing" is no damage then)
             }
             for (DbSnapshotStorage.Damage d : damaged) {
-                Path engineFile = dir.resolve(d.entry().path());
-                if (Files.isRegularFile(engineFile) && Objects.equals(FileTrees.fileKey(engineFile),
-                        FileTrees.fileKey(s.dir().resolve(d.entry().path())))) {
+                Object engineTable = DbSnapshotStorage.fileKeyIfExists(dir.resolve(d.entry().path()));
+                if (engineTable != null
+                        && engineTable.equals(DbSnapshotStorage.fileKeyIfExists(s.dir().resolve(d.entry().path())))) {
                     LOG.error("{}: the latest snapshot {} is damaged in a table the engine still uses ({}): the engine"
                             + " itself is damaged. Stop this member and run `redoubt verify {}`; restore the"
                             + " member from the group (delete its directory and start it again) if it is corrupt",
@@ -387,14 +390,46 @@ public final class DbStateMachine extends BaseStateMachine {
             }
             LOG.error("{}: the latest snapshot {} was damaged after it was written ({}); taking it again",
                     dir, s.dir().getFileName(), damaged.get(0).why());
-            snapshots.setAside(s, false); // Ratis goes on offering it (a send fails) until the new one is written
+            long taken = snapshotsTaken.get();
             try {
-                takeSnapshotLocked(true);
+                // Ratis goes on being offered the damaged one (a send fails) until the new one is written
+                Path aside = snapshots.setAside(s, false);
+                // the intact tables' MD5s, from the set-aside copy: only the new checkpoint's other files are read
+                java.util.Set<String> bad = new java.util.HashSet<>();
+                damaged.forEach(d -> bad.add(d.entry().path()));
+                SnapshotManifest intact = new SnapshotManifest(s.manifest().term(), s.index(),
+                        s.manifest().files().stream().filter(e -> !bad.contains(e.path())).toList());
+                takeSnapshotLocked(true, new DbSnapshotStorage.DbSnapshot(aside, intact, s.manifestMd5()));
             } finally {
                 snapshots.refresh();
             }
+            if (snapshotsTaken.get() == taken) {
+                LOG.warn("{}: no snapshot could be taken again now; the next check tries again", dir);
+                return SnapshotCheck.RETAKE_PENDING;
+            }
             snapshotsRetaken.incrementAndGet();
             return SnapshotCheck.RETAKEN;
+        } finally {
+            stateLock.unlock();
+        }
+    }
+
+    /**
+     * Takes a snapshot if the latest one ends before {@code logStart} - 1 (a follower sent it would still lack
+     * entries the log no longer holds): after a damaged one was set aside and taking it again failed.
+     *
+     * @return whether a snapshot was taken
+     */
+    boolean takeSnapshotIfBelow(long logStart) throws IOException {
+        stateLock.lock();
+        try {
+            DbSnapshotStorage.DbSnapshot latest = snapshots.latest();
+            if (latest != null && latest.index() >= logStart - 1) {
+                return false;
+            }
+            long taken = snapshotsTaken.get();
+            takeSnapshotLocked(false, latest);
+            return snapshotsTaken.get() != taken;
         } finally {
             stateLock.unlock();
         }
@@ -587,6 +622,7 @@ public final class DbStateMachine extends BaseStateMachine {
     @Override
     public void close() throws IOException {
         super.close();
+        stateLock.lock(); // not while a snapshot is taken (SnapshotGuard takes one on its own thread)
         dbLock.writeLock().lock();
         try {
             Db d = db;
@@ -596,6 +632,7 @@ public final class DbStateMachine extends BaseStateMachine {
             }
         } finally {
             dbLock.writeLock().unlock();
+            stateLock.unlock();
         }
     }
 }

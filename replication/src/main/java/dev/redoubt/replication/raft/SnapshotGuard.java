@@ -79,6 +79,10 @@ final class SnapshotGuard implements AutoCloseable {
             }
             if (division.getInfo().isLeader() && aFollowerNeedsTheSnapshot()) {
                 verifyLatest();
+                // after a damaged snapshot was set aside and taking it again failed, the latest may end too early
+                if (stateMachine.takeSnapshotIfBelow(division.getRaftLog().getStartIndex())) {
+                    lastVerified = null;
+                }
             }
         } catch (Throwable e) {
             LOG.warn("{}: checking snapshots failed, trying again in {} ms: {}", ratisTmp, PERIOD_MILLIS, e.toString());
@@ -113,7 +117,9 @@ final class SnapshotGuard implements AutoCloseable {
         }
         DbStateMachine.SnapshotCheck found = stateMachine.verifyLatestSnapshotOrRetake();
         // Only now (an IOException leaves the snapshot to be verified at the next period); a retaken one is new.
-        lastVerified = found == DbStateMachine.SnapshotCheck.RETAKEN ? null : s.dir();
+        boolean replaced = found == DbStateMachine.SnapshotCheck.RETAKEN
+                || found == DbStateMachine.SnapshotCheck.RETAKE_PENDING;
+        lastVerified = replaced ? null : s.dir();
         lastVerifiedAtNanos = now;
         verifyRequestsServed = requests;
     }
