@@ -11,10 +11,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -286,7 +288,7 @@ final class DbSnapshotStorage implements StateMachineStorage {
 
     /** Reads every file of the snapshot in full and checks its MD5; {@link ErrorCode#CORRUPTION} if one differs. */
     static void verify(DbSnapshot snapshot) throws IOException {
-        List<Damage> damaged = damagedFiles(snapshot, true);
+        List<Damage> damaged = damagedFiles(snapshot);
         if (!damaged.isEmpty()) {
             throw new StorageException(ErrorCode.CORRUPTION, "snapshot " + snapshot.dir() + ": " + damaged.get(0).why());
         }
@@ -298,10 +300,6 @@ final class DbSnapshotStorage implements StateMachineStorage {
 
     /** Every file of the snapshot that does not match its manifest (all of them read in full); empty if none. */
     static List<Damage> damagedFiles(DbSnapshot snapshot) throws IOException {
-        return damagedFiles(snapshot, false);
-    }
-
-    private static List<Damage> damagedFiles(DbSnapshot snapshot, boolean firstOnly) throws IOException {
         List<Damage> damaged = new ArrayList<>();
         for (SnapshotManifest.Entry e : snapshot.manifest().files()) {
             Path f = snapshot.dir().resolve(e.path());
@@ -310,35 +308,32 @@ final class DbSnapshotStorage implements StateMachineStorage {
                 md5 = FileTrees.md5Hex(f);
             } catch (NoSuchFileException x) {
                 damaged.add(new Damage(e, e.path() + " is missing"));
-                if (firstOnly) {
-                    break;
-                }
                 continue;
             }
             if (!md5.equals(e.md5()) || Files.size(f) != e.size()) {
                 damaged.add(new Damage(e, e.path() + " has MD5 " + md5 + " and " + Files.size(f) + " bytes, its manifest"
                         + " says " + e.md5() + " and " + e.size() + " bytes: the file was damaged after the snapshot was"
                         + " written"));
-                if (firstOnly) {
-                    break;
-                }
             }
         }
         return damaged;
     }
 
+    /**
+     * The intact part of {@code snapshot} now at {@code dir} (set aside): its manifest without the {@code damaged}
+     * files, for {@link #write(TermIndex, CheckpointWriter, DbSnapshot)} to reuse the MD5s of the rest.
+     */
+    static DbSnapshot intactPart(DbSnapshot snapshot, Path dir, List<Damage> damaged) {
+        Set<String> bad = new HashSet<>();
+        damaged.forEach(d -> bad.add(d.entry().path()));
+        SnapshotManifest intact = new SnapshotManifest(snapshot.manifest().term(), snapshot.index(),
+                snapshot.manifest().files().stream().filter(e -> !bad.contains(e.path())).toList());
+        return new DbSnapshot(dir, intact, snapshot.manifestMd5());
+    }
+
     /** Renames a snapshot that failed {@link #verify} to {@code damaged.*} so that it is never used again. */
     synchronized void setAside(DbSnapshot snapshot) throws IOException {
         setAside(snapshot, true);
-    }
-
-    /** A file's identity (device and inode), or null if it does not exist. */
-    static Object fileKeyIfExists(Path p) throws IOException {
-        try {
-            return FileTrees.fileKey(p);
-        } catch (NoSuchFileException e) {
-            return null;
-        }
     }
 
     /**

@@ -132,26 +132,14 @@ public final class DbStateMachine extends BaseStateMachine {
 
     /** Checks every file of the snapshot; a damaged one is set aside (never used) with an error line. */
     private boolean verifiedOrSetAside(DbSnapshotStorage.DbSnapshot s) throws IOException {
-        StorageException damage = damageOf(s);
-        if (damage != null) {
-            LOG.error("{}: snapshot {} is not used: {}", dir, s.dir().getFileName(), damage.getMessage());
-            snapshots.setAside(s);
-            return false;
+        List<DbSnapshotStorage.Damage> damaged = DbSnapshotStorage.damagedFiles(s);
+        if (damaged.isEmpty()) {
+            return true;
         }
-        return true;
-    }
-
-    /** Null if every file of the snapshot matches its manifest; otherwise the CORRUPTION that says which does not. */
-    private static StorageException damageOf(DbSnapshotStorage.DbSnapshot s) throws IOException {
-        try {
-            DbSnapshotStorage.verify(s);
-            return null;
-        } catch (StorageException e) {
-            if (e.code() != ErrorCode.CORRUPTION) {
-                throw e;
-            }
-            return e;
-        }
+        LOG.error("{}: snapshot {} is not used: snapshot {}: {}", dir, s.dir().getFileName(), s.dir(),
+                damaged.get(0).why());
+        snapshots.setAside(s);
+        return false;
     }
 
     /** REQUIRES stateLock. Opens the engine and takes the applied (term, index) it holds. */
@@ -378,9 +366,9 @@ public final class DbStateMachine extends BaseStateMachine {
                 return SnapshotCheck.INTACT; // replaced meanwhile (and maybe retired: "missing" is no damage then)
             }
             for (DbSnapshotStorage.Damage d : damaged) {
-                Object engineTable = DbSnapshotStorage.fileKeyIfExists(dir.resolve(d.entry().path()));
+                Object engineTable = FileTrees.fileKeyIfExists(dir.resolve(d.entry().path()));
                 if (engineTable != null
-                        && engineTable.equals(DbSnapshotStorage.fileKeyIfExists(s.dir().resolve(d.entry().path())))) {
+                        && engineTable.equals(FileTrees.fileKeyIfExists(s.dir().resolve(d.entry().path())))) {
                     LOG.error("{}: the latest snapshot {} is damaged in a table the engine still uses ({}): the engine"
                             + " itself is damaged. Stop this member and run `redoubt verify {}`; restore the"
                             + " member from the group (delete its directory and start it again) if it is corrupt",
@@ -395,11 +383,7 @@ public final class DbStateMachine extends BaseStateMachine {
                 // Ratis goes on being offered the damaged one (a send fails) until the new one is written
                 Path aside = snapshots.setAside(s, false);
                 // the intact tables' MD5s, from the set-aside copy: only the new checkpoint's other files are read
-                java.util.Set<String> bad = new java.util.HashSet<>();
-                damaged.forEach(d -> bad.add(d.entry().path()));
-                SnapshotManifest intact = new SnapshotManifest(s.manifest().term(), s.index(),
-                        s.manifest().files().stream().filter(e -> !bad.contains(e.path())).toList());
-                takeSnapshotLocked(true, new DbSnapshotStorage.DbSnapshot(aside, intact, s.manifestMd5()));
+                takeSnapshotLocked(true, DbSnapshotStorage.intactPart(s, aside, damaged));
             } finally {
                 snapshots.refresh();
             }

@@ -132,4 +132,13 @@ final class FileTrees {
     static Object fileKey(Path file) throws IOException {
         return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
     }
+
+    /** A file's identity (device and inode), or null if it does not exist. */
+    static Object fileKeyIfExists(Path file) throws IOException {
+        try {
+            return fileKey(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return null;
+        }
+    }
 }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.apache.ratis.server.RaftServer;
 import org.slf4j.Logger;
@@ -50,7 +51,7 @@ final class SnapshotGuard implements AutoCloseable {
     private long lastVerifiedAtNanos;
     private long reverifyMillis = FIRST_REVERIFY_MILLIS;
     /** Requests to verify at the next check whatever the interval; one made during a check counts for the next. */
-    private final java.util.concurrent.atomic.AtomicLong verifyRequests = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong verifyRequests = new AtomicLong();
     private long verifyRequestsServed;
     private volatile boolean closed;
 
@@ -106,14 +107,13 @@ final class SnapshotGuard implements AutoCloseable {
         }
         long now = System.nanoTime();
         long requests = verifyRequests.get();
-        boolean forced = requests != verifyRequestsServed;
-        if (s.dir().equals(lastVerified) && !forced) {
+        if (!s.dir().equals(lastVerified)) {
+            reverifyMillis = FIRST_REVERIFY_MILLIS;
+        } else if (requests == verifyRequestsServed) {
             if (now - lastVerifiedAtNanos < TimeUnit.MILLISECONDS.toNanos(reverifyMillis)) {
                 return;
             }
             reverifyMillis = Math.min(reverifyMillis * 2, MAX_REVERIFY_MILLIS);
-        } else if (!s.dir().equals(lastVerified)) {
-            reverifyMillis = FIRST_REVERIFY_MILLIS;
         }
         DbStateMachine.SnapshotCheck found = stateMachine.verifyLatestSnapshotOrRetake();
         // Only now (an IOException leaves the snapshot to be verified at the next period); a retaken one is new.
