@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.TreeSet;
 import org.knowm.xchart.AnnotationLine;
 import org.knowm.xchart.BitmapEncoder;
@@ -36,6 +37,8 @@ import org.knowm.xchart.style.Styler;
  * ({@code bin/bench --db} sets {@code docs/bench} for full runs); this main redraws them from a JSON file:
  * {@code java -cp jmh/target/benchmarks.jar dev.redoubt.bench.BenchCharts jmh/results/db-<date>.json [DIR]}
  * (DIR defaults to {@code docs/bench}); it prints the table too. A smoke-length run's charts say so in the title.
+ *
+ * <p>{@link #bars} draws one grouped bar chart for the harnesses ({@link RaftHarness}: Redoubt vs etcd).
  */
 public final class BenchCharts {
     private static final Color REDOUBT = new Color(0x1f, 0x77, 0xb4);
@@ -104,6 +107,28 @@ public final class BenchCharts {
             written.add(md);
         }
         return written;
+    }
+
+    /**
+     * A grouped bar chart into {@code png}: a bar per category and series, the value written on it (null: no
+     * bar); the series in Redoubt's blue, then grey, then orange. Returns {@code png}.
+     */
+    static Path bars(Path png, String title, String xTitle, String yTitle, List<String> categories,
+            Map<String, List<Double>> series) throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        CategoryChart c = chart(title, xTitle, yTitle);
+        c.getStyler().setYAxisMin(0.0);
+        c.getStyler().setYAxisDecimalPattern("#,###");
+        c.getStyler().setXAxisLabelRotation(0);
+        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS); // never over a bar
+        Color[] colors = {REDOUBT, ROCKSDB, TARGET};
+        int i = 0;
+        for (Map.Entry<String, List<Double>> s : series.entrySet()) {
+            series(c, s.getKey(), categories, s.getValue(), null, colors[i++ % colors.length]);
+        }
+        Files.createDirectories(png.toAbsolutePath().getParent());
+        String name = png.getFileName().toString();
+        return save(c, png.resolveSibling(name.endsWith(".png") ? name.substring(0, name.length() - 4) : name));
     }
 
     /** "1M", "10M", "100k", or the number. */

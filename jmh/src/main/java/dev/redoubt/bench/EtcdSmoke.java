@@ -1,19 +1,18 @@
 package dev.redoubt.bench;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Proves the etcd peer runs: an {@link EtcdGroup} in a temporary directory, then at once 1 writer doing
  * closed-loop puts of 100-byte values and 8 readers doing linearizable gets ({@link EtcdKvClient}), for 3 s, a
- * client each; prints ops/s and p50/p99 of each side, stops the group and deletes the directory. A smoke, not the
- * benchmark: the figures only show the order of magnitude.
+ * client each ({@link ClosedLoopLoad}); prints ops/s and p50/p99 of each side, stops the group and deletes the
+ * directory. A smoke, not the benchmark ({@link RaftHarness} is): the figures only show the order of magnitude.
  *
  * <p>Run: {@code java <redoubt.jvm.flags> -cp jmh/target/benchmarks.jar dev.redoubt.bench.EtcdSmoke}.
  */
@@ -35,20 +34,19 @@ public final class EtcdSmoke {
                     preload.put(key(k), value());
                 }
             }
-            Worker writer = new Worker("writer", group.endpoints(), true);
-            List<Worker> readers = new ArrayList<>();
-            for (int r = 0; r < READERS; r++) {
-                readers.add(new Worker("reader-" + r, group.endpoints(), false));
-            }
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
-            writer.start(end);
-            readers.forEach(r -> r.start(end));
-            writer.join();
-            for (Worker r : readers) {
-                r.join();
-            }
-            System.out.printf(Locale.ROOT, "1 writer, %d-byte values:   %s%n", VALUE_BYTES, Worker.summary(List.of(writer)));
-            System.out.printf(Locale.ROOT, "%d readers, linearizable: %s%n", READERS, Worker.summary(readers));
+            List<String> endpoints = group.endpoints();
+            ClosedLoopLoad.Connect<EtcdKvClient> connect = t -> connected(EtcdKvClient.connect(endpoints));
+            Duration measured = Duration.ofSeconds(SECONDS);
+            ClosedLoopLoad writer = ClosedLoopLoad.start("writer", 1, Duration.ZERO, measured, connect,
+                    (c, t, n) -> c.put(key(ThreadLocalRandom.current().nextInt(KEYS)), value()));
+            ClosedLoopLoad readers = ClosedLoopLoad.start("reader", READERS, Duration.ZERO, measured, connect,
+                    (c, t, n) -> read(c));
+            ClosedLoopLoad.Result writes = writer.await();
+            ClosedLoopLoad.Result reads = readers.await();
+            System.out.printf(Locale.ROOT, "1 writer, %d-byte values:   %s (%d ops)%n", VALUE_BYTES, writes,
+                    writes.operations());
+            System.out.printf(Locale.ROOT, "%d readers, linearizable: %s (%d ops)%n", READERS, reads,
+                    reads.operations());
         } finally {
             BenchFiles.deleteRecursively(dir);
         }
@@ -64,72 +62,21 @@ public final class EtcdSmoke {
         return v;
     }
 
-    /** One thread with its own client: puts ({@code writes}) or gets of random preloaded keys until the end. */
-    private static final class Worker {
-        private final String name;
-        private final List<String> endpoints;
-        private final boolean writes;
-        private Thread thread;
-        private long[] latencies = new long[1 << 16];
-        private int count;
-        private long elapsedNanos;
-        private Throwable failure;
-
-        Worker(String name, List<String> endpoints, boolean writes) {
-            this.name = name;
-            this.endpoints = endpoints;
-            this.writes = writes;
-        }
-
-        void start(long end) {
-            thread = new Thread(() -> run(end), name);
-            thread.start();
-        }
-
-        private void run(long end) {
-            try (EtcdKvClient c = EtcdKvClient.connect(endpoints)) {
-                c.get(key(0)); // connects before the clock starts
-                long start = System.nanoTime();
-                while (System.nanoTime() < end) {
-                    byte[] key = key(ThreadLocalRandom.current().nextInt(KEYS));
-                    long before = System.nanoTime();
-                    if (writes) {
-                        c.put(key, value());
-                    } else if (c.get(key) == null) {
-                        throw new IllegalStateException("preloaded key missing: " + new String(key, StandardCharsets.UTF_8));
-                    }
-                    if (count == latencies.length) {
-                        latencies = Arrays.copyOf(latencies, count * 2);
-                    }
-                    latencies[count++] = System.nanoTime() - before;
-                }
-                elapsedNanos = System.nanoTime() - start;
-            } catch (Throwable e) {
-                failure = e;
-            }
-        }
-
-        void join() throws InterruptedException {
-            thread.join();
-            if (failure != null) {
-                throw new IllegalStateException(name + " failed", failure);
-            }
-        }
-
-        /** Total ops/s (each worker's count over its own time, summed) and p50/p99 over all their latencies. */
-        static String summary(List<Worker> workers) {
-            double opsPerSecond = workers.stream().mapToDouble(w -> w.count / (w.elapsedNanos / 1e9)).sum();
-            long[] all = workers.stream().flatMapToLong(w -> Arrays.stream(w.latencies, 0, w.count)).sorted().toArray();
-            return String.format(Locale.ROOT, "%.0f ops/s, p50 %.2f ms, p99 %.2f ms (%d ops)", opsPerSecond,
-                    percentileMillis(all, 0.50), percentileMillis(all, 0.99), all.length);
+    /** A client that has connected (a first get) before the clock starts. */
+    private static EtcdKvClient connected(EtcdKvClient c) throws IOException {
+        try {
+            c.get(key(0));
+            return c;
+        } catch (IOException | RuntimeException e) {
+            c.close();
+            throw e;
         }
     }
 
-    private static double percentileMillis(long[] sortedNanos, double q) {
-        if (sortedNanos.length == 0) {
-            return Double.NaN;
+    private static void read(EtcdKvClient c) throws IOException {
+        byte[] key = key(ThreadLocalRandom.current().nextInt(KEYS));
+        if (c.get(key) == null) {
+            throw new IllegalStateException("preloaded key missing: " + new String(key, StandardCharsets.UTF_8));
         }
-        int i = (int) Math.min(sortedNanos.length - 1, Math.ceil(q * sortedNanos.length) - 1);
-        return sortedNanos[Math.max(0, i)] / 1e6;
     }
 }

@@ -8,7 +8,8 @@ import java.util.Map;
 /**
  * A small JSON reader for JMH's result files ({@code -rf json}): objects become {@code LinkedHashMap}s, arrays
  * {@code ArrayList}s, numbers {@code Double}s, plus strings, booleans and null. Enough for {@link BenchCharts};
- * not a general-purpose parser (no streaming, whole document in memory).
+ * not a general-purpose parser (no streaming, whole document in memory). {@link #write} goes the other way, for
+ * the harnesses' result files.
  */
 final class MiniJson {
     private final String s;
@@ -41,6 +42,73 @@ final class MiniJson {
             }
         }
         return Double.NaN;
+    }
+
+    /**
+     * {@code value} as indented JSON: maps (string keys, in their order), lists, numbers (NaN and infinities as
+     * null), strings, booleans and null; anything else is an {@link IllegalArgumentException}.
+     */
+    static String write(Object value) {
+        StringBuilder out = new StringBuilder();
+        write(value, out, "");
+        return out.append('\n').toString();
+    }
+
+    private static void write(Object v, StringBuilder out, String indent) {
+        if (v == null || v instanceof Boolean) {
+            out.append(v);
+        } else if (v instanceof Number n) {
+            double d = n.doubleValue();
+            boolean integral = v instanceof Integer || v instanceof Long;
+            out.append(Double.isNaN(d) || Double.isInfinite(d) ? "null" : integral ? n.toString() : Double.toString(d));
+        } else if (v instanceof String str) {
+            quote(str, out);
+        } else if (v instanceof Map<?, ?> m) {
+            String inner = indent + "  ";
+            out.append('{');
+            String sep = "\n";
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                out.append(sep).append(inner);
+                quote((String) e.getKey(), out);
+                out.append(": ");
+                write(e.getValue(), out, inner);
+                sep = ",\n";
+            }
+            out.append(m.isEmpty() ? "}" : "\n" + indent + "}");
+        } else if (v instanceof List<?> l) {
+            boolean nested = l.stream().anyMatch(e -> e instanceof Map || e instanceof List); // one per line
+            String inner = indent + "  ";
+            out.append('[');
+            for (int i = 0; i < l.size(); i++) {
+                out.append(i == 0 ? "" : ",").append(nested ? "\n" + inner : i == 0 ? "" : " ");
+                write(l.get(i), out, inner);
+            }
+            out.append(nested ? "\n" + indent + "]" : "]");
+        } else {
+            throw new IllegalArgumentException("JSON: cannot write a " + v.getClass().getName());
+        }
+    }
+
+    private static void quote(String str, StringBuilder out) {
+        out.append('"');
+        for (int i = 0; i < str.length(); i++) {
+            char c = str.charAt(i);
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\t' -> out.append("\\t");
+                case '\r' -> out.append("\\r");
+                default -> {
+                    if (c < 0x20) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        out.append('"');
     }
 
     private Object value() {

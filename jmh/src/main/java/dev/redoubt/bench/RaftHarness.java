@@ -2,56 +2,80 @@ package dev.redoubt.bench;
 
 import dev.redoubt.engine.Db;
 import dev.redoubt.engine.DbOptions;
-import dev.redoubt.engine.WriteOptions;
-import dev.redoubt.replication.raft.RaftAdmin;
 import dev.redoubt.replication.raft.RaftGroupNode;
 import dev.redoubt.replication.raft.RaftKvClient;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
- * The Raft benchmarks of issue 7, as a harness rather than JMH (each figure needs a live 3-member group, and the
- * election figure kills member processes): members are child JVMs of this class ({@code --member}) on loopback,
- * on the same disk as the single-node baseline, sharing the machine's cores.
+ * The Raft benchmarks of issue 7, with etcd 3.4 as the peer, as a harness rather than JMH (each figure needs
+ * live 3-member groups, and the election figure kills member processes). In one run on one machine and disk:
+ * a Redoubt group of three member JVMs ({@link RedoubtGroup}), an etcd group of three members
+ * ({@link EtcdGroup}, etcd's defaults: fsync on) and, as the baseline, one {@link Db} writing {@code SYNC} in this
+ * JVM, all on loopback and sharing the machine's cores. The systems are measured one at a time, never
+ * concurrently, in an order that rotates from round to round; figures are the medians of the rounds.
  *
  * <ol>
- *   <li>write throughput and latency p50/p99 of a 3-member group (writes through {@link RaftKvClient}, committed
- *       on a majority and applied by the leader; a client per writer) ÷ one {@link Db} writing {@code SYNC} in
- *       this JVM, with {@code --threads} writers, 100-byte values, {@code --seconds} per run, the two alternated twice
- *       (medians);</li>
- *   <li>leader election after the leader is killed ({@code SIGKILL}), {@code --kills} times: the time until a
- *       surviving member reports itself leader, and until the first write is acknowledged again; median, p99
- *       (the largest of fewer than 100) and max. The killed member is restarted and caught up before the next
- *       kill.</li>
+ *   <li>writes, for each writer count of {@code --writers} (1, 8, 32): closed-loop writers
+ *       ({@link ClosedLoopLoad}), a client each ({@link RaftKvClient}, {@link EtcdKvClient}), of
+ *       {@code --value-bytes} (100) random values, each writer to keys of its own, {@code --warmup} s (2, not
+ *       counted) then {@code --seconds} s (10) measured: writes/s, p50, p99 of each system, Redoubt ÷ etcd and
+ *       group ÷ single node (throughput). A write counts once the group acknowledged it: committed on a
+ *       majority, fsynced there, applied by the member that answered;</li>
+ *   <li>linearizable reads: {@code --readers} (8) closed-loop readers of random keys among 1000 preloaded ones
+ *       ({@link RaftKvClient#get}, {@link EtcdKvClient#get}, both ReadIndex), same warm-up and duration;</li>
+ *   <li>leader election after {@code SIGKILL} of the Redoubt leader, {@code --kills} (20) times, etcd stopped
+ *       ({@link RaftElections}); {@code --kills 0} skips it.</li>
  * </ol>
  *
- * Run: {@code bin/bench --raft [--seconds 10] [--threads 8] [--kills 20]}; {@code --smoke}: seconds.
+ * At the end it prints a markdown table for {@code jmh/README.md}, writes the figures as JSON ({@code --json
+ * FILE}; default {@code jmh/results/raft-<date>.json}; bin/bench passes the name of its console log's) and a
+ * chart of writes/s, {@code raft-vs-etcd.png}, into {@code --charts DIR} ({@code docs/bench}; smoke runs: next
+ * to the JSON; {@code --no-charts}: none).
+ *
+ * <p>Run: {@code bin/bench --raft [--writers 1,8,32] [--readers 8] [--seconds 10] [--warmup 2] [--rounds 2]
+ * [--value-bytes 100] [--kills 20] [--no-etcd]}, about 7 minutes. {@code --smoke}: 1 s measurements after 1 s
+ * of warm-up, 1 round, writers 1,8, 100 preloaded keys, 2 kills: about a minute. {@code --no-etcd} measures
+ * Redoubt alone; without it, a missing {@code etcd} stops the run at once, saying what to install.
  */
 public final class RaftHarness {
-    private static final int VALUE_BYTES = 100;
+    private static final int PRELOAD_THREADS = 16;
+    private static final String CHART = "raft-vs-etcd.png";
+    private static final String USAGE = "options: --writers N,N,... --readers N --seconds N --warmup N --rounds N"
+            + " --value-bytes N --kills N --json FILE --charts DIR --no-charts --no-etcd --smoke";
 
+    private List<Integer> writers = List.of(1, 8, 32);
+    private int readers = 8;
     private int seconds = 10;
-    private int threads = 8;
+    private int warmup = 2;
+    private int rounds = 2;
+    private int valueBytes = 100;
     private int kills = 20;
-    private final Path root;
+    private int keys = 1000;
+    private boolean etcd = true;
+    private boolean smoke;
+    private Path json;
+    private Path charts;
+    private boolean drawCharts = true;
+    private Path root;
 
-    private RaftHarness(Path root) {
-        this.root = root;
+    private RaftHarness() {
     }
 
     public static void main(String[] args) throws Exception {
@@ -59,25 +83,12 @@ public final class RaftHarness {
             member(args);
             return;
         }
-        Path root = Files.createTempDirectory("redoubt-raft-bench");
-        RaftHarness h = new RaftHarness(root);
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--seconds" -> h.seconds = Integer.parseInt(args[++i]);
-                case "--threads" -> h.threads = Integer.parseInt(args[++i]);
-                case "--kills" -> h.kills = Integer.parseInt(args[++i]);
-                case "--smoke" -> {
-                    h.seconds = 1;
-                    h.kills = 2;
-                }
-                default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (--seconds N, --threads N, --kills N, --smoke)");
-            }
-        }
+        RaftHarness h = parse(args);
+        h.root = BenchFiles.freshTempDir("redoubt-raft-bench");
         try {
             h.run();
         } finally {
-            deleteTree(root);
+            BenchFiles.deleteRecursively(h.root);
         }
     }
 
@@ -89,288 +100,282 @@ public final class RaftHarness {
         Thread.currentThread().join();
     }
 
+    /** The options; {@code --smoke} sets defaults, which the other options override wherever they are. */
+    private static RaftHarness parse(String[] args) {
+        RaftHarness h = new RaftHarness();
+        if (Arrays.asList(args).contains("--smoke")) {
+            h.smoke = true;
+            h.seconds = 1;
+            h.warmup = 1;
+            h.rounds = 1;
+            h.kills = 2;
+            h.keys = 100;
+            h.writers = List.of(1, 8);
+        }
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                case "--smoke" -> {
+                    // applied above
+                }
+                case "--no-etcd" -> h.etcd = false;
+                case "--no-charts" -> h.drawCharts = false;
+                case "--writers" -> h.writers = Arrays.stream(value(args, ++i, a).split(","))
+                        .map(w -> positive(a, w.trim())).toList();
+                case "--readers" -> h.readers = atLeast(a, value(args, ++i, a), 0);
+                case "--seconds" -> h.seconds = positive(a, value(args, ++i, a));
+                case "--warmup" -> h.warmup = atLeast(a, value(args, ++i, a), 0);
+                case "--rounds" -> h.rounds = positive(a, value(args, ++i, a));
+                case "--value-bytes" -> h.valueBytes = positive(a, value(args, ++i, a));
+                case "--kills" -> h.kills = atLeast(a, value(args, ++i, a), 0);
+                case "--json" -> h.json = Path.of(value(args, ++i, a));
+                case "--charts" -> h.charts = Path.of(value(args, ++i, a));
+                default -> throw new IllegalArgumentException("unknown option " + a + " (" + USAGE + ")");
+            }
+        }
+        if (h.json == null) {
+            h.json = Path.of("jmh", "results",
+                    "raft-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".json");
+        }
+        if (h.charts == null) {
+            String stem = h.json.getFileName().toString().replaceFirst("\\.json$", "");
+            h.charts = h.smoke ? h.json.resolveSibling(stem + "-charts") : Path.of("docs", "bench");
+        }
+        return h;
+    }
+
     private void run() throws Exception {
-        System.out.printf(Locale.ROOT, "Raft harness: %d writers, %d-byte values, %d s per throughput run, %d leader"
-                + " kills; %d cores, Java %s%n", threads, VALUE_BYTES, seconds, kills,
-                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
-        List<Member> members = new ArrayList<>();
-        List<RaftGroupNode.Peer> peers = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            peers.add(new RaftGroupNode.Peer("m" + i, new InetSocketAddress("127.0.0.1", freePort())));
-        }
+        String etcdVersion = etcd ? etcdVersion() : null;
+        // etcd first: if it is missing, the run says so before anything else starts.
+        EtcdGroup etcdGroup = etcd ? startEtcd() : null;
+        RaftReport report = new RaftReport(setup(etcdVersion));
         try {
-            for (int i = 0; i < 3; i++) {
-                members.add(Member.start(root.resolve("m" + i), "m" + i, peers));
-            }
-            try (RaftKvClient warm = RaftKvClient.connect(peers)) {
-                warm.put(bytes("warm"), bytes("up")); // waits for the first election
-            }
-            Result[] single = new Result[2];
-            Result[] group = new Result[2];
-            for (int round = 0; round < 2; round++) {
-                single[round] = singleNodeSync(root.resolve("single" + round));
-                group[round] = raftGroup(peers);
-                System.out.printf(Locale.ROOT, "round %d: single-node SYNC %s | 3-member group %s%n", round + 1,
-                        single[round], group[round]);
-            }
-            double singleOps = median(single[0].opsPerSecond, single[1].opsPerSecond);
-            double groupOps = median(group[0].opsPerSecond, group[1].opsPerSecond);
-            double singleP99 = median(single[0].p99Millis, single[1].p99Millis);
-            double groupP99 = median(group[0].p99Millis, group[1].p99Millis);
-            System.out.printf(Locale.ROOT, "throughput: 3-member group %.0f writes/s ÷ single-node SYNC %.0f writes/s"
-                    + " = %.4f%n", groupOps, singleOps, groupOps / singleOps);
-            System.out.printf(Locale.ROOT, "latency p99: 3-member group %.2f ms ÷ single-node SYNC %.2f ms = %.2f"
-                    + " (p50 %.2f ms / %.2f ms)%n", groupP99, singleP99, groupP99 / singleP99,
-                    median(group[0].p50Millis, group[1].p50Millis), median(single[0].p50Millis, single[1].p50Millis));
-            elections(peers, members);
-        } finally {
-            for (Member m : members) {
-                m.kill();
-            }
-        }
-    }
-
-    /** Throughput and latencies of {@code threads} writers for {@code seconds}, each writing through {@code write}. */
-    private Result measure(Writer write) throws InterruptedException {
-        long[][] latencies = new long[threads][];
-        int[] counts = new int[threads];
-        Thread[] workers = new Thread[threads];
-        long start = System.nanoTime();
-        long end = start + TimeUnit.SECONDS.toNanos(seconds);
-        Throwable[] failure = new Throwable[1];
-        for (int t = 0; t < threads; t++) {
-            int id = t;
-            workers[t] = new Thread(() -> {
-                long[] mine = new long[1 << 16];
-                int n = 0;
-                byte[] value = new byte[VALUE_BYTES];
-                try {
-                    while (System.nanoTime() < end) {
-                        ThreadLocalRandom.current().nextBytes(value);
-                        byte[] key = bytes("k" + id + "-" + n);
-                        long before = System.nanoTime();
-                        write.put(id, key, value);
-                        if (n == mine.length) {
-                            mine = Arrays.copyOf(mine, n * 2);
-                        }
-                        mine[n++] = System.nanoTime() - before;
-                    }
-                } catch (Throwable e) {
-                    synchronized (failure) {
-                        failure[0] = e;
-                    }
+            System.out.printf(Locale.ROOT, "Raft harness%s: Redoubt 3-member group vs %s; writers %s, %d readers,"
+                    + " %d-byte values, %d s warm-up + %d s per measurement, %d round(s) (medians), %d leader kills;"
+                    + " %d cores, Java %s%n", smoke ? " (SMOKE: figures meaningless)" : "",
+                    etcd ? "etcd " + etcdVersion + " 3-member group" : "no etcd (--no-etcd)", writers, readers,
+                    valueBytes, warmup, seconds, rounds, kills, Runtime.getRuntime().availableProcessors(),
+                    System.getProperty("java.version"));
+            try (RedoubtGroup group = RedoubtGroup.start(root.resolve("redoubt"))) {
+                loads(report, group, etcdGroup);
+                if (etcdGroup != null) {
+                    etcdGroup.close(); // not running during the elections
+                    etcdGroup = null;
                 }
-                latencies[id] = mine;
-                counts[id] = n;
-            }, "writer-" + t);
-            workers[t].start();
-        }
-        for (Thread w : workers) {
-            w.join();
-        }
-        long elapsed = System.nanoTime() - start;
-        if (failure[0] != null) {
-            throw new IllegalStateException("a writer failed", failure[0]);
-        }
-        long[] all = new long[Arrays.stream(counts).sum()];
-        int at = 0;
-        for (int t = 0; t < threads; t++) {
-            System.arraycopy(latencies[t], 0, all, at, counts[t]);
-            at += counts[t];
-        }
-        Arrays.sort(all);
-        return new Result(all.length / (elapsed / 1e9), percentileMillis(all, 0.50), percentileMillis(all, 0.99));
-    }
-
-    private Result singleNodeSync(Path dir) throws Exception {
-        try (Db db = Db.open(dir, DbOptions.defaults())) {
-            return measure((t, k, v) -> db.put(k, v, WriteOptions.SYNC));
-        } finally {
-            deleteTree(dir);
-        }
-    }
-
-    /** Each writer has its own client (as independent application threads would): one Ratis client serializes. */
-    private Result raftGroup(List<RaftGroupNode.Peer> peers) throws Exception {
-        RaftKvClient[] clients = new RaftKvClient[threads];
-        try {
-            for (int t = 0; t < threads; t++) {
-                clients[t] = RaftKvClient.connect(peers);
-                clients[t].put(bytes("warm-" + t), bytes("v")); // finds the leader before the clock starts
-            }
-            return measure((t, k, v) -> clients[t].put(k, v));
-        } finally {
-            for (RaftKvClient c : clients) {
-                if (c != null) {
-                    c.close();
+                if (kills > 0) {
+                    RaftElections.Summary elections = RaftElections.measure(group, kills);
+                    System.out.println(elections);
+                    report.elections(elections);
+                } else {
+                    System.out.println("leader election: skipped (--kills 0)");
                 }
             }
+        } finally {
+            if (etcdGroup != null) {
+                etcdGroup.close();
+            }
+        }
+        System.out.printf("%nTable for jmh/README.md (medians of %d round(s) of %d s):%n%n", rounds, seconds);
+        report.printMarkdown(System.out);
+        System.out.println();
+        report.writeJson(json);
+        System.out.println("figures: " + json);
+        if (drawCharts) {
+            String label = String.format(Locale.ROOT, "Redoubt vs %s, 3 members each on this machine, %d-byte values;"
+                    + " run %s", etcd ? "etcd " + etcdVersion : "no etcd", valueBytes, json.getFileName());
+            System.out.println("chart: " + report.drawWrites(charts.resolve(CHART), smoke, label));
         }
     }
 
-    /** Kills the leader {@code kills} times; prints election and first-write times. */
-    private void elections(List<RaftGroupNode.Peer> peers, List<Member> members) throws Exception {
-        long[] elected = new long[kills];
-        long[] firstWrite = new long[kills];
-        try (RaftKvClient client = RaftKvClient.connect(peers, 500, 200)) {
-            for (int k = 0; k < kills; k++) {
-                int leader = awaitLeader(peers, -1, -1);
-                long term = term(peers, leader);
-                members.get(leader).kill();
-                long killed = System.nanoTime();
-                int next = awaitLeader(peers, leader, term);
-                elected[k] = System.nanoTime() - killed;
-                client.put(bytes("after-kill-" + k), bytes("v"));
-                firstWrite[k] = System.nanoTime() - killed;
-                System.out.printf(Locale.ROOT, "kill %d: m%d killed, m%d leader after %.0f ms, first write after %.0f ms%n",
-                        k + 1, leader, next, elected[k] / 1e6, firstWrite[k] / 1e6);
-                members.set(leader, Member.start(root.resolve("m" + leader), "m" + leader, peers));
-                awaitCaughtUp(peers);
+    /** Preloads the keys to read, then measures the writes at every writer count and the reads. */
+    private void loads(RaftReport report, RedoubtGroup group, EtcdGroup etcdGroup) throws Exception {
+        List<Target> systems = new ArrayList<>();
+        systems.add(new Target(RaftReport.REDOUBT, t -> RaftBenchClient.connected(
+                RaftBenchClient.of(RaftKvClient.connect(group.peers())), "k0")));
+        if (etcdGroup != null) {
+            List<String> endpoints = etcdGroup.endpoints();
+            systems.add(new Target(RaftReport.ETCD, t -> RaftBenchClient.connected(
+                    RaftBenchClient.of(EtcdKvClient.connect(endpoints)), "k0")));
+        }
+        if (readers > 0) {
+            for (Target s : systems) {
+                preload(s);
             }
         }
-        Arrays.sort(elected);
-        Arrays.sort(firstWrite);
-        System.out.printf(Locale.ROOT, "leader election after SIGKILL of the leader (%d kills): median %.0f ms, p99 %.0f ms,"
-                + " max %.0f ms; first acknowledged write: median %.0f ms, p99 %.0f ms, max %.0f ms%n", kills,
-                percentileMillis(elected, 0.5), percentileMillis(elected, 0.99), elected[kills - 1] / 1e6,
-                percentileMillis(firstWrite, 0.5), percentileMillis(firstWrite, 0.99), firstWrite[kills - 1] / 1e6);
+        for (int w : writers) {
+            report.add(compare(systems, w, false));
+        }
+        if (readers > 0) {
+            report.add(compare(systems, readers, true));
+        }
+    }
+
+    private EtcdGroup startEtcd() throws IOException, InterruptedException {
+        try {
+            return EtcdGroup.start(root.resolve("etcd"));
+        } catch (IOException e) {
+            throw new IOException("the etcd group did not start: " + e.getMessage()
+                    + "; bin/bench --raft --no-etcd measures Redoubt alone", e);
+        }
     }
 
     /**
-     * Polls the members (every 5 ms) until one other than {@code exclude} reports itself leader in a term above
-     * {@code aboveTerm}; returns its position. Gives up after a minute.
+     * One load, {@code rounds} times on every system in rotating order (plus the single node, for writes): the
+     * medians, each measurement printed as it ends.
      */
-    private static int awaitLeader(List<RaftGroupNode.Peer> peers, int exclude, long aboveTerm) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-        try (RaftAdmin admin = RaftAdmin.connect(peers)) {
-            while (System.nanoTime() < deadline) {
-                List<RaftAdmin.Member> status = admin.status();
-                for (int i = 0; i < status.size(); i++) {
-                    RaftAdmin.Member m = status.get(i);
-                    if (i != exclude && "LEADER".equals(m.role()) && m.term() > aboveTerm) {
-                        return i;
-                    }
-                }
-                Thread.sleep(5);
+    private RaftReport.Row compare(List<Target> systems, int threads, boolean reads) throws Exception {
+        List<String> order = new ArrayList<>(systems.stream().map(Target::name).toList());
+        if (!reads) {
+            order.add(RaftReport.SINGLE);
+        }
+        Map<String, List<ClosedLoopLoad.Result>> results = new LinkedHashMap<>();
+        for (int round = 0; round < rounds; round++) {
+            for (int i = 0; i < order.size(); i++) {
+                String name = order.get((i + round) % order.size());
+                ClosedLoopLoad.Result r = name.equals(RaftReport.SINGLE) ? singleNode(threads)
+                        : measure(systems.stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow(),
+                                threads, reads);
+                results.computeIfAbsent(name, n -> new ArrayList<>()).add(r);
+                System.out.printf(Locale.ROOT, "%s, round %d: %s %s%n", RaftReport.load(reads, threads), round + 1,
+                        name, r.format(reads ? "reads" : "writes"));
             }
         }
-        throw new IllegalStateException("no leader elected within a minute");
+        RaftReport.Row row = new RaftReport.Row(reads, threads, figures(results, RaftReport.REDOUBT),
+                figures(results, RaftReport.ETCD), figures(results, RaftReport.SINGLE));
+        System.out.println(row.summary());
+        return row;
     }
 
-    private static long term(List<RaftGroupNode.Peer> peers, int member) throws IOException {
-        try (RaftAdmin admin = RaftAdmin.connect(peers)) {
-            return admin.status().get(member).term();
+    private static RaftReport.Figures figures(Map<String, List<ClosedLoopLoad.Result>> results, String name) {
+        return results.containsKey(name) ? new RaftReport.Figures(results.get(name)) : null;
+    }
+
+    private ClosedLoopLoad.Result measure(Target system, int threads, boolean reads) throws InterruptedException {
+        return ClosedLoopLoad.run(reads ? "reader" : "writer", threads, Duration.ofSeconds(warmup),
+                Duration.ofSeconds(seconds), system.connect(), reads ? this::read : this::write);
+    }
+
+    /** The baseline: one fresh {@link Db} in this JVM, every write {@code SYNC}; deleted afterwards. */
+    private ClosedLoopLoad.Result singleNode(int threads) throws Exception {
+        Path dir = root.resolve("single");
+        try (Db db = Db.open(dir, DbOptions.defaults())) {
+            return ClosedLoopLoad.run("single-writer", threads, Duration.ofSeconds(warmup), Duration.ofSeconds(seconds),
+                    t -> RaftBenchClient.syncPuts(db), this::write);
+        } finally {
+            BenchFiles.deleteRecursively(dir);
         }
     }
 
-    /** Waits until every member answers and has applied the leader's commit index. */
-    private static void awaitCaughtUp(List<RaftGroupNode.Peer> peers) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-        try (RaftAdmin admin = RaftAdmin.connect(peers)) {
-            while (System.nanoTime() < deadline) {
-                List<RaftAdmin.Member> status = admin.status();
-                long commit = status.stream().mapToLong(RaftAdmin.Member::commitIndex).max().orElse(0);
-                if (status.stream().allMatch(m -> m.reachable() && m.appliedIndex() >= commit)) {
-                    return;
-                }
-                Thread.sleep(50);
-            }
-        }
-        throw new IllegalStateException("a restarted member did not catch up within two minutes");
+    private void write(RaftBenchClient kv, int thread, long n) throws IOException {
+        kv.put(bytes("w" + thread + "-" + n), value());
     }
 
-    private interface Writer {
-        void put(int thread, byte[] key, byte[] value) throws Exception;
-    }
-
-    private record Result(double opsPerSecond, double p50Millis, double p99Millis) {
-        @Override
-        public String toString() {
-            return String.format(Locale.ROOT, "%.0f writes/s, p50 %.2f ms, p99 %.2f ms", opsPerSecond, p50Millis, p99Millis);
+    private void read(RaftBenchClient kv, int thread, long n) throws IOException {
+        byte[] key = key(ThreadLocalRandom.current().nextInt(keys));
+        if (kv.get(key) == null) {
+            throw new IllegalStateException("preloaded key missing: " + new String(key, StandardCharsets.UTF_8));
         }
     }
 
-    /** A member child JVM. */
-    private static final class Member {
-        private final Process process;
-
-        private Member(Process process) {
-            this.process = process;
-        }
-
-        static Member start(Path dir, String id, List<RaftGroupNode.Peer> peers) throws Exception {
-            Files.createDirectories(dir);
-            List<String> command = new ArrayList<>();
-            command.add(ProcessHandle.current().info().command().orElse("java"));
-            command.addAll(JvmFlags.POM_FLAGS);
-            String spec = peers.stream().map(p -> p.id() + "@127.0.0.1:" + p.address().getPort())
-                    .collect(Collectors.joining(","));
-            command.addAll(List.of("-Xmx1g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp",
-                    System.getProperty("java.class.path"), RaftHarness.class.getName(), "--member", dir.toString(), id, spec));
-            Process p = new ProcessBuilder(command)
-                    .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolveSibling(id + ".stderr").toFile())).start();
-            CompletableFuture<Void> ready = new CompletableFuture<>();
-            Thread reader = new Thread(() -> {
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = in.readLine()) != null) {
-                        if (line.equals("READY")) {
-                            ready.complete(null);
+    /** Puts the keys the readers read, from {@value #PRELOAD_THREADS} clients at once. */
+    private void preload(Target system) throws Exception {
+        long start = System.nanoTime();
+        ExecutorService pool = Executors.newFixedThreadPool(PRELOAD_THREADS);
+        try {
+            List<Future<Void>> done = new ArrayList<>();
+            for (int t = 0; t < PRELOAD_THREADS; t++) {
+                int id = t;
+                done.add(pool.submit(() -> {
+                    try (RaftBenchClient kv = system.connect().open(id)) {
+                        for (int k = id; k < keys; k += PRELOAD_THREADS) {
+                            kv.put(key(k), value());
                         }
                     }
-                    ready.completeExceptionally(new IOException("member " + id + " exited before it was ready"));
-                } catch (IOException e) {
-                    ready.completeExceptionally(e);
-                }
-            }, "member-" + id);
-            reader.setDaemon(true);
-            reader.start();
-            try {
-                ready.get(60, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                p.destroyForcibly().waitFor();
-                throw new IOException("member " + id + " did not start (its stderr: " + dir.resolveSibling(id + ".stderr")
-                        + ")", e);
+                    return null;
+                }));
             }
-            return new Member(p);
+            for (Future<Void> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
         }
+        System.out.printf(Locale.ROOT, "%s: %d keys preloaded in %.1f s%n", system.name(), keys,
+                (System.nanoTime() - start) / 1e9);
+    }
 
-        void kill() throws InterruptedException {
-            process.destroyForcibly();
-            process.waitFor(30, TimeUnit.SECONDS);
+    private Map<String, Object> setup(String etcdVersion) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("benchmark", "dev.redoubt.bench.RaftHarness");
+        m.put("date", LocalDateTime.now().withNano(0).toString());
+        m.put("smoke", smoke);
+        m.put("writers", writers);
+        m.put("readers", readers);
+        m.put("preloadedKeys", keys);
+        m.put("valueBytes", valueBytes);
+        m.put("warmupSeconds", warmup);
+        m.put("seconds", seconds);
+        m.put("rounds", rounds);
+        m.put("cores", Runtime.getRuntime().availableProcessors());
+        m.put("java", System.getProperty("java.version"));
+        m.put("etcd", etcdVersion);
+        return m;
+    }
+
+    /** {@code etcd --version}'s version, e.g. "3.4.23"; "unknown" when it does not say (or is missing). */
+    private static String etcdVersion() throws InterruptedException {
+        try {
+            Process p = new ProcessBuilder("etcd", "--version").redirectErrorStream(true).start();
+            try (BufferedReader in = p.inputReader(StandardCharsets.UTF_8)) {
+                String version = in.lines().filter(l -> l.startsWith("etcd Version:"))
+                        .map(l -> l.substring("etcd Version:".length()).trim()).collect(Collectors.joining());
+                p.waitFor();
+                return version.isEmpty() ? "unknown" : version;
+            }
+        } catch (IOException missing) {
+            return "unknown"; // EtcdGroup.start says what to install
         }
     }
 
-    private static double percentileMillis(long[] sortedNanos, double q) {
-        if (sortedNanos.length == 0) {
-            return Double.NaN;
-        }
-        int i = (int) Math.min(sortedNanos.length - 1, Math.ceil(q * sortedNanos.length) - 1);
-        return sortedNanos[Math.max(0, i)] / 1e6;
+    private byte[] value() {
+        byte[] v = new byte[valueBytes];
+        ThreadLocalRandom.current().nextBytes(v);
+        return v;
     }
 
-    private static double median(double a, double b) {
-        return (a + b) / 2;
+    private static byte[] key(int k) {
+        return bytes("k" + k);
     }
 
     private static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+    private static String value(String[] args, int i, String option) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(option + " needs a value (" + USAGE + ")");
         }
+        return args[i];
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
+    private static int positive(String option, String v) {
+        return atLeast(option, v, 1);
+    }
+
+    private static int atLeast(String option, String v, int min) {
+        int n;
+        try {
+            n = Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " needs a number, not '" + v + "'");
         }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+        if (n < min) {
+            throw new IllegalArgumentException(option + " must be at least " + min + ", not " + n);
         }
+        return n;
+    }
+
+    /** A system under test: its name, and how a load thread opens its own client. */
+    private record Target(String name, ClosedLoopLoad.Connect<RaftBenchClient> connect) {
     }
 }
