@@ -181,13 +181,17 @@ public final class DbStateMachine extends BaseStateMachine {
         return t == null ? 0 : t.getIndex();
     }
 
-    /** The engine batch that applies {@code command} (null: a malformed entry, a no-op) at {@code termIndex}. */
-    private static WriteBatch batchFor(RaftCommand command, TermIndex termIndex) {
+    /** The engine batch that applies {@code writes} (null: a malformed entry, a no-op) at {@code termIndex}. */
+    private static WriteBatch batchFor(RaftWriteBatch writes, TermIndex termIndex) {
         WriteBatch batch = new WriteBatch();
-        if (command != null && command.op() == RaftCommand.PUT) {
-            batch.put(stored(command.key()), command.value());
-        } else if (command != null && command.op() == RaftCommand.DELETE) {
-            batch.delete(stored(command.key()));
+        if (writes != null) {
+            for (RaftCommand w : writes.writes()) {
+                if (w.op() == RaftCommand.PUT) {
+                    batch.put(stored(w.key()), w.value());
+                } else {
+                    batch.delete(stored(w.key()));
+                }
+            }
         }
         batch.put(APPLIED_KEY, appliedValue(termIndex));
         return batch;
@@ -214,17 +218,14 @@ public final class DbStateMachine extends BaseStateMachine {
 
     /** Why every engine would refuse this write, or null when it is fine. */
     private String refusal(RaftClientRequest request) {
-        RaftCommand command;
+        RaftWriteBatch writes;
         try {
-            command = RaftCommand.decode(request.getMessage().getContent().asReadOnlyByteBuffer());
+            writes = RaftWriteBatch.decode(request.getMessage().getContent().asReadOnlyByteBuffer());
         } catch (IllegalArgumentException e) {
-            return "a malformed write (" + e.getMessage() + ")";
-        }
-        if (command.op() != RaftCommand.PUT && command.op() != RaftCommand.DELETE) {
-            return "only PUT and DELETE are writes (send reads as queries)";
+            return "a malformed write (" + e.getMessage() + "; send reads as queries)";
         }
         Db d = db;
-        int bytes = batchFor(command, TermIndex.valueOf(Long.MAX_VALUE, Long.MAX_VALUE)).encodedBytes();
+        int bytes = batchFor(writes, TermIndex.valueOf(Long.MAX_VALUE, Long.MAX_VALUE)).encodedBytes();
         if (d != null && bytes > d.maxBatchBytes()) {
             return "the write takes " + bytes + " bytes in the engine, which takes batches up to " + d.maxBatchBytes()
                     + " bytes (one WAL record; its WAL segment size bounds it). Write a smaller value, or run every"
@@ -242,21 +243,21 @@ public final class DbStateMachine extends BaseStateMachine {
             if (termIndex.getIndex() <= appliedIndex()) {
                 return CompletableFuture.completedFuture(Message.valueOf("skipped " + termIndex.getIndex()));
             }
-            RaftCommand command;
+            RaftWriteBatch writes;
             try {
-                command = RaftCommand.decode(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+                writes = RaftWriteBatch.decode(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
             } catch (IllegalArgumentException e) {
-                command = null; // a malformed entry is committed like any other: it applies as a no-op on every node
+                writes = null; // a malformed entry is committed like any other: it applies as a no-op on every node
             }
             try {
-                db.write(batchFor(command, termIndex), APPLY);
+                db.write(batchFor(writes, termIndex), APPLY);
             } catch (RuntimeException e) {
                 recordFailure("applying entry " + termIndex, e);
                 throw e;
             }
             updateLastAppliedTermIndex(termIndex);
             appliedEntries.incrementAndGet();
-            return CompletableFuture.completedFuture(Message.valueOf(command == null ? "malformed" : "ok"));
+            return CompletableFuture.completedFuture(Message.valueOf(writes == null ? "malformed" : "ok"));
         } finally {
             stateLock.unlock();
         }

@@ -8,7 +8,8 @@ import java.nio.ByteBuffer;
  *
  * <pre>
  * Big-endian:
- *   0  u8   op: 1 PUT, 2 DELETE (log entries), 3 GET, 4 SCAN (read-only queries)
+ *   0  u8   op: 1 PUT, 2 DELETE (log entries), 3 GET, 4 SCAN (read-only queries); 5 is a batch of writes
+ *           ({@link RaftWriteBatch})
  *   1  u32  key length k, at most {@value Limits#MAX_KEY_BYTES} (SCAN: the first key, inclusive)
  *   5  k    key bytes
  * PUT then:
@@ -82,12 +83,30 @@ public record RaftCommand(int op, byte[] key, byte[] value, byte[] end, int limi
     /** Decodes hostile bytes: a command, or an {@link IllegalArgumentException} saying what is wrong. */
     public static RaftCommand decode(ByteBuffer in) {
         ByteBuffer b = in.duplicate();
+        RaftCommand command = decodeNext(b, false);
+        if (b.hasRemaining()) {
+            throw new IllegalArgumentException(b.remaining() + " unexpected bytes after a Raft command");
+        }
+        return command;
+    }
+
+    /**
+     * Decodes one PUT or DELETE at {@code b}'s position and moves the position past it (the writes of a
+     * {@link RaftWriteBatch}); anything else is an {@link IllegalArgumentException}.
+     */
+    static RaftCommand decodeWrite(ByteBuffer b) {
+        return decodeNext(b, true);
+    }
+
+    private static RaftCommand decodeNext(ByteBuffer b, boolean writesOnly) {
         if (b.remaining() < 5) {
             throw new IllegalArgumentException("a Raft command of " + b.remaining() + " bytes is too short");
         }
         int op = b.get() & 0xFF;
-        if (op != PUT && op != DELETE && op != GET && op != SCAN) {
-            throw new IllegalArgumentException("unknown Raft command op " + op);
+        boolean write = op == PUT || op == DELETE;
+        if (!write && (writesOnly || (op != GET && op != SCAN))) {
+            throw new IllegalArgumentException((writesOnly ? "a write batch holds PUTs and DELETEs only, not op "
+                    : "unknown Raft command op ") + op);
         }
         byte[] key = field(b, Limits.MAX_KEY_BYTES, "key");
         byte[] value = op == PUT ? field(b, Limits.MAX_VALUE_BYTES, "value") : null;
@@ -102,9 +121,6 @@ public record RaftCommand(int op, byte[] key, byte[] value, byte[] end, int limi
             if (limit < 1 || limit > MAX_SCAN_ENTRIES) {
                 throw new IllegalArgumentException("a SCAN page limit of " + limit + " (bound 1.." + MAX_SCAN_ENTRIES + ")");
             }
-        }
-        if (b.hasRemaining()) {
-            throw new IllegalArgumentException(b.remaining() + " unexpected bytes after a Raft command");
         }
         return new RaftCommand(op, key, value, end, limit);
     }

@@ -162,6 +162,7 @@ public final class RaftGroupNode implements AutoCloseable {
         RaftServerConfigKeys.setStorageDir(properties, List.of(dir.resolve("raft").toFile()));
         RaftServerConfigKeys.Read.setOption(properties, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
         logOptions.applyTo(properties);
+        RaftWritePathSettings.applyTo(properties);
         DbStateMachine stateMachine = new DbStateMachine(engineEnv, dir.resolve("db"), dbOptions);
         try {
             RaftServer server = RaftServer.newBuilder()

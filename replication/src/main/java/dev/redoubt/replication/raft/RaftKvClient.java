@@ -7,10 +7,15 @@ import java.nio.ByteBuffer;
 import dev.redoubt.engine.KeyValue;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
@@ -28,22 +33,66 @@ import org.apache.ratis.util.TimeDuration;
  * A client of a Raft group: writes go through the log (acknowledged once committed on a majority and applied
  * by the leader), reads and scans are linearizable queries (ReadIndex on the leader), and stale reads on request
  * go to a chosen member and report their bound. The Ratis client finds the leader and retries on leader changes.
- * Not thread-safe for {@link #getStale} (its admin client is made lazily); the other calls are Ratis' own.
+ *
+ * <p>Writes are batched and pipelined ({@link RaftWriteBatcher}): the writes of every thread that are waiting when
+ * an entry may be sent travel as one Raft entry, several entries in flight. Clients of one process connected to
+ * the same group with the same credential object and timeouts share one Ratis client (one connection to each
+ * member, and one batcher), as application threads that each open a client would otherwise each pay a full
+ * commit round per write; the connection closes with the last of them. {@link #putAsync} and
+ * {@link #deleteAsync} let one thread keep many writes in flight.
+ *
+ * <p>Thread-safe, except {@link #getStale} (its admin client is made lazily).
  */
 public final class RaftKvClient implements AutoCloseable {
     /** How long a stale read retries a member that has not committed its minimum index yet. */
     static final long STALE_CATCH_UP_MILLIS = 3_000;
     private static final long STALE_RETRY_MILLIS = 50;
+    /** Open shared connections by what they were opened with; guarded by itself. */
+    private static final Map<ConnectionKey, SharedConnection> CONNECTIONS = new HashMap<>();
 
     private final List<RaftGroupNode.Peer> peers;
+    private final SharedConnection connection;
     private final RaftClient client;
     private final RaftTls tls;
     private RaftAdmin admin; // for the bound of stale reads, made on first use
+    private boolean closed;
 
-    private RaftKvClient(List<RaftGroupNode.Peer> peers, RaftClient client, RaftTls tls) {
+    private RaftKvClient(List<RaftGroupNode.Peer> peers, SharedConnection connection, RaftTls tls) {
         this.peers = peers;
-        this.client = client;
+        this.connection = connection;
+        this.client = connection.client;
         this.tls = tls;
+    }
+
+    /** What makes two clients share a connection: the same peers, credential object and timeouts. */
+    private record ConnectionKey(List<RaftGroupNode.Peer> peers, RaftTls tls, long attemptMillis, int attempts) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ConnectionKey k && k.peers.equals(peers) && k.tls == tls
+                    && k.attemptMillis == attemptMillis && k.attempts == attempts;
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(peers, System.identityHashCode(tls), attemptMillis, attempts);
+        }
+    }
+
+    /**
+     * One Ratis client for reads and one write batcher (with a Ratis client of its own, replaced after a failure),
+     * and how many {@link RaftKvClient}s use them (under CONNECTIONS).
+     */
+    private static final class SharedConnection {
+        final ConnectionKey key;
+        final RaftClient client;
+        final RaftWriteBatcher batcher;
+        int users;
+
+        SharedConnection(ConnectionKey key, Supplier<RaftClient> newClient) {
+            this.key = key;
+            this.client = newClient.get();
+            this.batcher = RaftWriteBatcher.over(newClient);
+        }
     }
 
     /** A client whose calls give up after about a minute (20 attempts of up to 3 s, 200 ms apart). */
@@ -68,13 +117,23 @@ public final class RaftKvClient implements AutoCloseable {
      */
     public static RaftKvClient connect(List<RaftGroupNode.Peer> peers, RaftTls tls, long attemptMillis, int attempts) {
         RaftTls.checkAddresses(peers, tls, "Raft client");
-        RaftProperties properties = new RaftProperties();
-        RaftClientConfigKeys.Rpc.setRequestTimeout(properties, TimeDuration.valueOf(attemptMillis, TimeUnit.MILLISECONDS));
-        return new RaftKvClient(peers, RaftClient.newBuilder().setRaftGroup(RaftGroupNode.group(peers))
-                .setProperties(properties)
-                .setParameters(RaftTls.parameters(tls))
-                .setRetryPolicy(retryPolicy(attempts))
-                .build(), tls);
+        ConnectionKey key = new ConnectionKey(List.copyOf(peers), tls, attemptMillis, attempts);
+        synchronized (CONNECTIONS) {
+            SharedConnection c = CONNECTIONS.get(key);
+            if (c == null) {
+                RaftProperties properties = new RaftProperties();
+                RaftClientConfigKeys.Rpc.setRequestTimeout(properties,
+                        TimeDuration.valueOf(attemptMillis, TimeUnit.MILLISECONDS));
+                c = new SharedConnection(key, () -> RaftClient.newBuilder().setRaftGroup(RaftGroupNode.group(peers))
+                        .setProperties(properties)
+                        .setParameters(RaftTls.parameters(tls))
+                        .setRetryPolicy(retryPolicy(attempts))
+                        .build());
+                CONNECTIONS.put(key, c);
+            }
+            c.users++;
+            return new RaftKvClient(key.peers(), c, tls);
+        }
     }
 
     /**
@@ -93,19 +152,42 @@ public final class RaftKvClient implements AutoCloseable {
 
     /** Puts and returns the Raft index of the committed entry. */
     public long put(byte[] key, byte[] value) throws IOException {
-        return write(RaftCommand.put(key, value));
+        return await(putAsync(key, value));
     }
 
     public long delete(byte[] key) throws IOException {
-        return write(RaftCommand.delete(key));
+        return await(deleteAsync(key));
     }
 
-    private long write(RaftCommand command) throws IOException {
-        RaftClientReply reply = call(() -> client.io().send(Message.valueOf(command.encode())));
-        if (!reply.isSuccess()) {
-            throw new StorageException(ErrorCode.FAILED, "the Raft group did not commit the write: " + reply);
+    /**
+     * Queues a put and returns at once (unless {@value RaftWriteBatcher#MAX_PENDING_WRITES} writes already wait);
+     * the future gives the Raft index of the committed entry. Writes commit in the order they were queued.
+     */
+    public CompletableFuture<Long> putAsync(byte[] key, byte[] value) {
+        return connection.batcher.submit(RaftCommand.put(key, value));
+    }
+
+    /** As {@link #putAsync}, for a delete. */
+    public CompletableFuture<Long> deleteAsync(byte[] key) {
+        return connection.batcher.submit(RaftCommand.delete(key));
+    }
+
+    private long await(CompletableFuture<Long> index) throws IOException {
+        try {
+            return index.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for a write to commit (it may still commit)");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw RaftTlsErrors.explain(io, tls != null);
+            }
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new StorageException(ErrorCode.FAILED, "the Raft group did not commit the write: " + cause, cause);
         }
-        return reply.getLogIndex();
     }
 
     /** A linearizable read: the value, or null when absent. */
@@ -219,10 +301,25 @@ public final class RaftKvClient implements AutoCloseable {
         RaftClientReply run() throws IOException;
     }
 
+    /** Closes this client; the shared connection closes with the last client that uses it. */
     @Override
     public void close() throws IOException {
-        try (RaftClient c = client; RaftAdmin a = admin) {
-            // both closed
+        RaftClient last = null;
+        synchronized (CONNECTIONS) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (--connection.users == 0) {
+                CONNECTIONS.remove(connection.key);
+                last = connection.client;
+            }
+        }
+        if (last != null) {
+            connection.batcher.close();
+        }
+        try (RaftClient c = last; RaftAdmin a = admin) {
+            // both closed (when not null)
         }
     }
 }
