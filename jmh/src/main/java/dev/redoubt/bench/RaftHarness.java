@@ -32,6 +32,8 @@ import java.util.stream.Collectors;
  * concurrently, in an order that rotates from round to round; figures are the medians of the rounds.
  *
  * <ol>
+ *   <li>first, each system once: {@code --system-warmup} s (90) of writes by the largest writer count, not
+ *       counted (the member JVMs' JIT compilers, see {@link #warmUp});</li>
  *   <li>writes, for each writer count of {@code --writers} (1, 8, 32): closed-loop writers
  *       ({@link ClosedLoopLoad}), a client each ({@link RaftKvClient}, {@link EtcdKvClient}), of
  *       {@code --value-bytes} (100) random values, each writer to keys of its own, {@code --warmup} s (2, not
@@ -50,7 +52,7 @@ import java.util.stream.Collectors;
  * to the JSON; {@code --no-charts}: none).
  *
  * <p>Run: {@code bin/bench --raft [--writers 1,8,32] [--readers 8] [--seconds 10] [--warmup 2] [--rounds 2]
- * [--value-bytes 100] [--kills 20] [--no-etcd]}, about 7 minutes. {@code --smoke}: 1 s measurements after 1 s
+ * [--system-warmup 90] [--value-bytes 100] [--kills 20] [--no-etcd]}, about 9 minutes. {@code --smoke}: 1 s measurements after 1 s
  * of warm-up, 1 round, writers 1,8, 100 preloaded keys, 2 kills: about a minute. {@code --no-etcd} measures
  * Redoubt alone; without it, a missing {@code etcd} stops the run at once, saying what to install.
  */
@@ -58,12 +60,13 @@ public final class RaftHarness {
     private static final int PRELOAD_THREADS = 16;
     private static final String CHART = "raft-vs-etcd.png";
     private static final String USAGE = "options: --writers N,N,... --readers N --seconds N --warmup N --rounds N"
-            + " --value-bytes N --kills N --json FILE --charts DIR --no-charts --no-etcd --smoke";
+            + " --system-warmup N --value-bytes N --kills N --json FILE --charts DIR --no-charts --no-etcd --smoke";
 
     private List<Integer> writers = List.of(1, 8, 32);
     private int readers = 8;
     private int seconds = 10;
     private int warmup = 2;
+    private int systemWarmup = 90;
     private int rounds = 2;
     private int valueBytes = 100;
     private int kills = 20;
@@ -107,6 +110,7 @@ public final class RaftHarness {
             h.smoke = true;
             h.seconds = 1;
             h.warmup = 1;
+            h.systemWarmup = 2;
             h.rounds = 1;
             h.kills = 2;
             h.keys = 100;
@@ -125,6 +129,7 @@ public final class RaftHarness {
                 case "--readers" -> h.readers = atLeast(a, value(args, ++i, a), 0);
                 case "--seconds" -> h.seconds = positive(a, value(args, ++i, a));
                 case "--warmup" -> h.warmup = atLeast(a, value(args, ++i, a), 0);
+                case "--system-warmup" -> h.systemWarmup = atLeast(a, value(args, ++i, a), 0);
                 case "--rounds" -> h.rounds = positive(a, value(args, ++i, a));
                 case "--value-bytes" -> h.valueBytes = positive(a, value(args, ++i, a));
                 case "--kills" -> h.kills = atLeast(a, value(args, ++i, a), 0);
@@ -202,12 +207,32 @@ public final class RaftHarness {
                 preload(s);
             }
         }
+        for (Target s : systems) {
+            warmUp(s);
+        }
         for (int w : writers) {
             report.add(compare(systems, w, false));
         }
         if (readers > 0) {
             report.add(compare(systems, readers, true));
         }
+    }
+
+    /**
+     * Once per system before the first measurement, {@code --system-warmup} s (90) of the heaviest load (the
+     * largest writer count): the member JVMs start interpreted, and their JIT compilers (C2 above all) take over a
+     * minute of CPU on 2 cores to compile Ratis', gRPC's and the engine's hot paths, time a long-running group
+     * spends once. Measured without it, the first loads mostly measure the compilers. etcd gets the same load.
+     */
+    private void warmUp(Target system) throws Exception {
+        if (systemWarmup == 0) {
+            return;
+        }
+        int threads = writers.stream().mapToInt(Integer::intValue).max().orElse(1);
+        ClosedLoopLoad.Result r = ClosedLoopLoad.run("warm-up", threads, Duration.ZERO, Duration.ofSeconds(systemWarmup),
+                system.connect(), this::write);
+        System.out.printf(Locale.ROOT, "warm-up, %d writers for %d s: %s %s (not counted)%n", threads, systemWarmup,
+                system.name(), r.format("writes"));
     }
 
     private EtcdGroup startEtcd() throws IOException, InterruptedException {

@@ -24,8 +24,7 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 /**
  * Sends the writes of every thread of a client as few Raft entries as it can: the writes that are waiting when a
  * send may start travel together as one {@link RaftWriteBatch} (one entry: one append, one fsync per member, one
- * replication round), and up to {@value #MAX_BATCHES_IN_FLIGHT} entries are in flight at once through Ratis' async
- * API, which keeps them in the order they were sent. So a lone writer pays one round trip per write, and many
+ * replication round), and {@value #MAX_BATCHES_IN_FLIGHT} entry is in flight at a time through Ratis' async API (ordered). So a lone writer pays one round trip per write, and many
  * writers share each round.
  *
  * <p>Guarantees: writes are committed in the order they were submitted, with one exception: a batch the state
@@ -38,15 +37,22 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * <p>Bounds: a batch holds at most {@value RaftWriteBatch#MAX_WRITES} writes and about {@value #MAX_BATCH_BYTES}
  * bytes; at most {@value #MAX_PENDING_WRITES} writes wait (a submitter beyond that blocks until one is done).
  *
- * <p>Threads: entries are sent by one thread, the {@code sendExecutor}, so that they leave in the order they were
- * formed; Ratis answers on its own threads. Neither sending nor answering holds {@code lock} while it calls the
- * other side: Ratis completes a send's future while it holds its sliding window's lock, and a send takes that
- * lock, so a send made under {@code lock} would deadlock with an answer waiting for it.
+ * <p>Threads: one thread at a time sends (the one that set {@code draining}), so that entries leave in the order
+ * they were formed: a submitter that finds no send running and room in flight sends itself, and a send that an
+ * answer makes possible runs on {@code sendExecutor}, never on the Ratis thread that delivered the answer (that
+ * thread holds Ratis' sliding window, which a send takes too). No send is made while holding {@code lock}: an
+ * answer waiting for {@code lock} while holding the window would otherwise deadlock with it.
  *
  * <p>Thread-safe. {@code lock} guards {@code waiting}, {@code inFlight} and {@code draining}.
  */
 final class RaftWriteBatcher implements AutoCloseable {
-    static final int MAX_BATCHES_IN_FLIGHT = 4;
+    /**
+     * One entry in flight: the writes that arrive while it commits wait and go together in the next, as in a
+     * group commit. On the 2-core benchmark machine (three member JVMs), 4 entries in flight gave half the writes/s
+     * of 1 at 8 and 32 writers and a slower lone writer: each entry costs the members CPU (gRPC, Ratis' threads,
+     * the apply), so more, smaller entries cost more than the overlap of rounds gains (docs/raft-design.md).
+     */
+    static final int MAX_BATCHES_IN_FLIGHT = 1;
     static final int MAX_BATCH_BYTES = 1 << 20;
     static final int MAX_PENDING_WRITES = 1 << 16;
 
@@ -142,7 +148,7 @@ final class RaftWriteBatcher implements AutoCloseable {
             start = startDrainLocked();
         }
         if (start) {
-            drainLater();
+            drain(); // on this thread: a lone writer's entry leaves without a hand-off
         }
         return p.index;
     }
