@@ -161,7 +161,9 @@ public final class RaftKvClient implements AutoCloseable {
 
     /**
      * Queues a put and returns at once (unless {@value RaftWriteBatcher#MAX_PENDING_WRITES} writes already wait);
-     * the future gives the Raft index of the committed entry. Writes commit in the order they were queued.
+     * the future gives the Raft index of the committed entry. Writes commit in the order they were queued. Chain
+     * further writes with the future's {@code *Async} methods: its plain callbacks run on a Ratis thread, which a
+     * write queued from there could hold up.
      */
     public CompletableFuture<Long> putAsync(byte[] key, byte[] value) {
         return connection.batcher.submit(RaftCommand.put(key, value));

@@ -24,15 +24,15 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 /**
  * Sends the writes of every thread of a client as few Raft entries as it can: the writes that are waiting when a
  * send may start travel together as one {@link RaftWriteBatch} (one entry: one append, one fsync per member, one
- * replication round), and {@value #MAX_BATCHES_IN_FLIGHT} entry is in flight at a time through Ratis' async API (ordered). So a lone writer pays one round trip per write, and many
- * writers share each round.
+ * replication round), {@value #MAX_BATCHES_IN_FLIGHT} entry in flight at a time through Ratis' async API
+ * (ordered). So a lone writer pays one round trip per write, and many writers share each round.
  *
  * <p>Guarantees: writes are committed in the order they were submitted, with one exception: a batch the state
- * machine refuses (larger than the engine takes, say) is sent again write by write, so that only the write at fault
- * fails, and those writes may then commit after writes submitted later. A thread that waits for each write (as
- * {@link RaftKvClient#put} does) therefore never sees its writes reordered. Each future completes with the Raft index of the entry that carried its write, once that entry is
- * committed and applied by the leader, or fails with the reason. Ratis' retry cache
- * applies an entry once even when its send is retried.
+ * machine refuses (larger than the engine takes, say) is sent again write by write, so that only the write at
+ * fault fails, and those writes may then commit after writes submitted later. A thread that waits for each write
+ * (as {@link RaftKvClient#put} does) therefore never sees its writes reordered. Each future completes with the
+ * Raft index of the entry that carried its write, once that entry is committed and applied by the leader, or
+ * fails with the reason. Ratis' retry cache applies an entry once even when its send is retried.
  *
  * <p>Bounds: a batch holds at most {@value RaftWriteBatch#MAX_WRITES} writes and about {@value #MAX_BATCH_BYTES}
  * bytes; at most {@value #MAX_PENDING_WRITES} writes wait (a submitter beyond that blocks until one is done).
