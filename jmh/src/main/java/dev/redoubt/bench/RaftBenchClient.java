@@ -21,60 +21,48 @@ interface RaftBenchClient extends AutoCloseable {
     void close() throws IOException;
 
     static RaftBenchClient of(RaftKvClient client) {
-        return new RaftBenchClient() {
-            @Override
-            public void put(byte[] key, byte[] value) throws IOException {
-                client.put(key, value);
-            }
-
-            @Override
-            public byte[] get(byte[] key) throws IOException {
-                return client.get(key);
-            }
-
-            @Override
-            public void close() throws IOException {
-                client.close();
-            }
-        };
+        return of(client::put, client::get, client::close);
     }
 
     static RaftBenchClient of(EtcdKvClient client) {
-        return new RaftBenchClient() {
-            @Override
-            public void put(byte[] key, byte[] value) throws IOException {
-                client.put(key, value);
-            }
-
-            @Override
-            public byte[] get(byte[] key) throws IOException {
-                return client.get(key);
-            }
-
-            @Override
-            public void close() {
-                client.close();
-            }
-        };
+        return of(client::put, client::get, client::close);
     }
 
     /** Puts with {@code SYNC}; closing leaves {@code db} open (it is shared, and its opener's). */
     static RaftBenchClient syncPuts(Db db) {
+        return of((k, v) -> db.put(k, v, WriteOptions.SYNC), db::get, () -> { });
+    }
+
+    /** A client made of its three calls. */
+    static RaftBenchClient of(Put put, Get get, Close close) {
         return new RaftBenchClient() {
             @Override
-            public void put(byte[] key, byte[] value) {
-                db.put(key, value, WriteOptions.SYNC);
+            public void put(byte[] key, byte[] value) throws IOException {
+                put.put(key, value);
             }
 
             @Override
-            public byte[] get(byte[] key) {
-                return db.get(key);
+            public byte[] get(byte[] key) throws IOException {
+                return get.get(key);
             }
 
             @Override
-            public void close() {
+            public void close() throws IOException {
+                close.close();
             }
         };
+    }
+
+    interface Put {
+        void put(byte[] key, byte[] value) throws IOException;
+    }
+
+    interface Get {
+        byte[] get(byte[] key) throws IOException;
+    }
+
+    interface Close {
+        void close() throws IOException;
     }
 
     /**
