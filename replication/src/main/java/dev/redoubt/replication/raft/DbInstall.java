@@ -1,16 +1,26 @@
 package dev.redoubt.replication.raft;
 
+import dev.redoubt.common.ErrorCode;
 import dev.redoubt.common.StorageEnv;
+import dev.redoubt.common.StorageException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.apache.ratis.server.protocol.TermIndex;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Replaces a member's engine directory with a snapshot's checkpoint, crash-safely: after a crash at any point the
- * engine directory holds either the old engine or the new one, whole, never a mix. REQUIRES: no {@code Db} is open
- * on the directory. Not thread-safe (the state machine calls it with the database closed and its lock held).
+ * engine directory holds either the old engine or the new one, whole, never a mix. {@link #install} is the whole
+ * sequence (close the engine, replace its directory, reopen it, check what it holds); {@link #replace} and
+ * {@link #recover} are its file steps, which REQUIRE that no {@code Db} is open on the directory.
+ *
+ * <p>Thread-safety: no state of its own; not safe for two calls on one directory at once. The state machine calls
+ * it from its one update thread holding its apply lock ({@code stateLock}, which serializes every change to the
+ * engine), and {@link #install} holds the engine's swap lock (the write lock readers wait on) while no engine is
+ * open.
  *
  * <p>The engine's directories are renamed and deleted through the engine's {@code StorageEnv} (which must be
  * one on the real file system), so a file layer that keeps state per file carries it along; the new engine is
@@ -35,6 +45,21 @@ import org.slf4j.LoggerFactory;
  */
 final class DbInstall {
     private static final Logger LOG = LoggerFactory.getLogger(DbInstall.class);
+    /** The fix when a received snapshot cannot become the engine (Ratis has already trimmed the log past it). */
+    static final String REJOIN = "the member stops: delete its directory (raft/ and db/) and start it again,"
+            + " with the rest of the group running, so that it rejoins from the leader's snapshot";
+
+    /** The engine being replaced, as its owner (the state machine) opens and closes it. */
+    interface Engine {
+        /** REQUIRES the swap lock. Closes the engine, if open; nothing may use it until {@link #open}. */
+        void close();
+
+        /**
+         * REQUIRES the swap lock. Opens the engine in its directory and returns the applied (term, index) it holds
+         * (null: none).
+         */
+        TermIndex open();
+    }
 
     private DbInstall() {
     }
@@ -67,6 +92,34 @@ final class DbInstall {
         if (changed) {
             env.syncDirectory(parent);
         }
+    }
+
+    /**
+     * REQUIRES the caller's apply lock and a verified {@code snapshot}. Closes {@code engine}, replaces it in
+     * {@code db} with the snapshot's checkpoint ({@link #replace}), reopens it, all holding {@code swapLock}, and
+     * then checks that it holds exactly the snapshot's (term, index), which it returns.
+     *
+     * @throws StorageException INVALID_STATE when the engine in the snapshot holds another applied (term, index):
+     *     its files match its manifest, so it was written this way (the member must rejoin)
+     */
+    static TermIndex install(StorageEnv env, Path db, DbSnapshotStorage.DbSnapshot snapshot,
+            ReentrantReadWriteLock.WriteLock swapLock, Engine engine) throws IOException {
+        TermIndex held;
+        swapLock.lock();
+        try {
+            engine.close();
+            replace(env, db, snapshot);
+            held = engine.open();
+        } finally {
+            swapLock.unlock();
+        }
+        if (!snapshot.termIndex().equals(held)) {
+            // its files match its manifest, so it was written this way: nothing to set aside and retry; stop
+            throw new StorageException(ErrorCode.INVALID_STATE, "snapshot " + snapshot.dir() + " covers "
+                    + snapshot.termIndex() + " but the engine in it holds applied " + held + ", so it was not written"
+                    + " by takeSnapshot; the engine in " + db + " is now that copy; " + REJOIN);
+        }
+        return held;
     }
 
     /**

@@ -5,12 +5,11 @@ import dev.redoubt.engine.DbIterator;
 import dev.redoubt.engine.KeyValue;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
  * Answers the read-only commands (GET, SCAN) from a member's engine, in the layouts of {@link QueryAnswer}. Only
- * client keys (the {@code 0x01} prefix of {@link DbStateMachine}) are ever read: the metadata under {@code 0x00}
+ * client keys (the {@code 0x01} prefix of {@link RaftKeySpace}) are ever read: the metadata under {@code 0x00}
  * stays invisible. Stateless; safe from any thread (the engine's reads are).
  */
 final class DbQuery {
@@ -20,7 +19,6 @@ final class DbQuery {
      * still comes back, alone in its page.
      */
     static final int MAX_PAGE_BYTES = 1024 * 1024;
-    private static final byte[] USER_END = {DbStateMachine.USER_PREFIX + 1};
 
     private DbQuery() {
     }
@@ -31,15 +29,15 @@ final class DbQuery {
      */
     static ByteBuffer answer(Db db, RaftCommand command, long appliedIndex) {
         return switch (command.op()) {
-            case RaftCommand.GET -> QueryAnswer.encodeValue(db.get(DbStateMachine.stored(command.key())), appliedIndex);
+            case RaftCommand.GET -> QueryAnswer.encodeValue(db.get(RaftKeySpace.stored(command.key())), appliedIndex);
             case RaftCommand.SCAN -> scan(db, command, appliedIndex);
             default -> throw new IllegalArgumentException("op " + command.op() + " is a write, not a query");
         };
     }
 
     private static ByteBuffer scan(Db db, RaftCommand command, long appliedIndex) {
-        byte[] from = DbStateMachine.stored(command.key());
-        byte[] to = command.end() == null ? USER_END : DbStateMachine.stored(command.end());
+        byte[] from = RaftKeySpace.stored(command.key());
+        byte[] to = command.end() == null ? RaftKeySpace.userKeysEnd() : RaftKeySpace.stored(command.end());
         List<KeyValue> entries = new ArrayList<>();
         long bytes = 0;
         boolean more = false;
@@ -50,12 +48,13 @@ final class DbQuery {
                     break;
                 }
                 KeyValue kv = it.next();
-                long size = kv.key().length - 1L + kv.value().length;
+                byte[] key = RaftKeySpace.userKey(kv.key());
+                long size = (long) key.length + kv.value().length;
                 if (!entries.isEmpty() && bytes + size > MAX_PAGE_BYTES) {
                     more = true; // kv is not lost: the next page starts after the last key of this one
                     break;
                 }
-                entries.add(new KeyValue(Arrays.copyOfRange(kv.key(), 1, kv.key().length), kv.value()));
+                entries.add(new KeyValue(key, kv.value()));
                 bytes += size;
             }
         }

@@ -10,7 +10,6 @@ import dev.redoubt.engine.WriteBatch;
 import dev.redoubt.engine.WriteOptions;
 import dev.redoubt.wal.Durability;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -40,8 +39,7 @@ import org.slf4j.LoggerFactory;
  * an index prefix and redo is idempotent by index: after a restart the engine reports the highest index it
  * holds, Ratis replays the committed entries after it, and an entry at or below it is skipped.
  *
- * <p>Key space: a client key {@code k} is stored as {@code 0x01 | k}; {@code 0x00 ...} is reserved for this
- * class's metadata, so no client write can touch it and no client read sees it.
+ * <p>Key space: {@link RaftKeySpace} (client keys under {@code 0x01}, this class's metadata under {@code 0x00}).
  *
  * <p>Durability: the Raft log (fsynced by Ratis on a majority before an entry commits) is the durable log; the
  * engine applies with {@link Durability#ASYNC}, so the hot path has one fsync (the design's decision).
@@ -52,20 +50,19 @@ import org.slf4j.LoggerFactory;
  * {@link #reinitialize} replaces the engine with the received checkpoint ({@link DbInstall}, crash-safe); on
  * {@link #initialize}, a complete snapshot newer than the engine (a crash after the files arrived) is installed
  * the same way. A snapshot is verified in full (MD5 of every file) before it becomes the engine; a damaged one is
- * set aside as {@code damaged.*} and never used.
+ * set aside as {@code damaged.*} and never used. A latest snapshot damaged after it was written is {@link
+ * SnapshotGuard}'s to find and take again, through {@link #withApplyLock} and {@link #takeSnapshotHeld}.
  *
- * <p>Thread-safety: Ratis calls apply, snapshot and reinitialize from its one update thread; {@code stateLock}
- * serializes them anyway, so that a snapshot's (term, index) and the engine state it copies always match.
- * Queries run on other threads and hold {@code dbLock}'s read lock; replacing the engine holds its write lock.
+ * <p>Thread-safety: Ratis calls apply, snapshot and reinitialize from its one update thread, and
+ * {@link SnapshotGuard} takes snapshots from its own; {@code stateLock} (the apply lock) serializes every change
+ * to the engine and to the applied (term, index), so that a snapshot's (term, index) and the engine state it
+ * copies always match. Queries run on other threads and hold {@code dbLock}'s read lock; closing or replacing the
+ * engine holds its write lock, and always inside {@code stateLock} (lock order: {@code stateLock}, then
+ * {@code dbLock}). The counters and getters are safe from any thread.
  */
 public final class DbStateMachine extends BaseStateMachine {
     private static final Logger LOG = LoggerFactory.getLogger(DbStateMachine.class);
-    static final byte[] APPLIED_KEY = {0x00, 'r', 'a', 'f', 't', '.', 'a', 'p', 'p', 'l', 'i', 'e', 'd'};
-    static final byte USER_PREFIX = 0x01;
     private static final WriteOptions APPLY = WriteOptions.ASYNC;
-    /** The fix when a received snapshot cannot become the engine (Ratis has already trimmed the log past it). */
-    private static final String REJOIN = "the member stops: delete its directory (raft/ and db/) and start it again,"
-            + " with the rest of the group running, so that it rejoins from the leader's snapshot";
 
     private final StorageEnv env;
     private final Path dir;
@@ -80,6 +77,19 @@ public final class DbStateMachine extends BaseStateMachine {
     private volatile Db db;
     private volatile long recoveredAppliedIndex;
     private volatile Throwable failure;
+    /** The engine as {@link DbInstall#install} closes and reopens it, under {@code dbLock}'s write lock. */
+    private final DbInstall.Engine engine = new DbInstall.Engine() {
+        @Override
+        public void close() {
+            closeDb();
+        }
+
+        @Override
+        public TermIndex open() {
+            assert dbLock.isWriteLockedByCurrentThread();
+            return openDb();
+        }
+    };
 
     public DbStateMachine(Path dir, DbOptions options) {
         this(FileStorageEnv.INSTANCE, dir, options);
@@ -115,8 +125,10 @@ public final class DbStateMachine extends BaseStateMachine {
     /**
      * A complete snapshot newer than the engine (the member crashed after Ratis had placed a received snapshot, or
      * its engine was lost): installed, newest first; one that fails verification is set aside with an error line.
+     * REQUIRES stateLock.
      */
     private void installNewerSnapshotAtStart() throws IOException {
+        assert stateLock.isHeldByCurrentThread();
         for (DbSnapshotStorage.DbSnapshot s : snapshots.complete()) {
             if (s.index() <= appliedIndex()) {
                 return;
@@ -142,32 +154,26 @@ public final class DbStateMachine extends BaseStateMachine {
         return false;
     }
 
-    /** REQUIRES stateLock. Opens the engine and takes the applied (term, index) it holds. */
-    private void openDb() {
+    /** REQUIRES stateLock. Opens the engine and takes (and returns) the applied (term, index) it holds. */
+    private TermIndex openDb() {
+        assert stateLock.isHeldByCurrentThread();
         Db opened = Db.open(env, dir, options);
-        TermIndex applied = readApplied(opened);
+        TermIndex applied = RaftKeySpace.readApplied(opened);
         db = opened;
         setLastAppliedTermIndex(applied);
+        return applied;
     }
 
-    private static TermIndex readApplied(Db d) {
-        byte[] applied = d.get(APPLIED_KEY);
-        if (applied == null) {
-            return null;
+    /** REQUIRES stateLock and dbLock's write lock. Closes the engine, if open; queries then fail as closed. */
+    private void closeDb() {
+        assert stateLock.isHeldByCurrentThread() && dbLock.isWriteLockedByCurrentThread();
+        Db d = db;
+        db = null;
+        if (d != null) {
+            d.close();
         }
-        if (applied.length != 16) {
-            throw new StorageException(ErrorCode.CORRUPTION, "the engine's applied index record has " + applied.length
-                    + " bytes, not 16: the Raft metadata in " + d.directory() + " is damaged");
-        }
-        ByteBuffer b = ByteBuffer.wrap(applied);
-        return TermIndex.valueOf(b.getLong(), b.getLong());
     }
 
-    private static byte[] appliedValue(TermIndex t) {
-        return ByteBuffer.allocate(16).putLong(t.getTerm()).putLong(t.getIndex()).array();
-    }
-
-    /** The highest Raft index this node's engine holds (0 before the first entry). */
     /**
      * The index the engine held when this member started (after any snapshot install): below the Raft log's
      * commit index when the engine lost its unsynced tail, which Ratis then replays.
@@ -176,6 +182,7 @@ public final class DbStateMachine extends BaseStateMachine {
         return recoveredAppliedIndex;
     }
 
+    /** The highest Raft index this node's engine holds (0 before the first entry). */
     public long appliedIndex() {
         TermIndex t = getLastAppliedTermIndex();
         return t == null ? 0 : t.getIndex();
@@ -187,13 +194,13 @@ public final class DbStateMachine extends BaseStateMachine {
         if (writes != null) {
             for (RaftCommand w : writes.writes()) {
                 if (w.op() == RaftCommand.PUT) {
-                    batch.put(stored(w.key()), w.value());
+                    batch.put(RaftKeySpace.stored(w.key()), w.value());
                 } else {
-                    batch.delete(stored(w.key()));
+                    batch.delete(RaftKeySpace.stored(w.key()));
                 }
             }
         }
-        batch.put(APPLIED_KEY, appliedValue(termIndex));
+        batch.put(RaftKeySpace.APPLIED_KEY, RaftKeySpace.appliedValue(termIndex));
         return batch;
     }
 
@@ -300,6 +307,7 @@ public final class DbStateMachine extends BaseStateMachine {
      * tables that are the same files as in {@code previous} are reused.
      */
     private long takeSnapshotLocked(boolean again, DbSnapshotStorage.DbSnapshot previous) throws IOException {
+        assert stateLock.isHeldByCurrentThread();
         TermIndex applied = getLastAppliedTermIndex();
         DbSnapshotStorage.DbSnapshot latest = snapshots.latest();
         if (getLifeCycleState() != LifeCycle.State.RUNNING) {
@@ -314,9 +322,9 @@ public final class DbStateMachine extends BaseStateMachine {
         }
         try {
             Db d = db;
-            byte[] value = appliedValue(applied);
-            if (!Arrays.equals(d.get(APPLIED_KEY), value)) {
-                d.write(new WriteBatch().put(APPLIED_KEY, value), APPLY);
+            byte[] value = RaftKeySpace.appliedValue(applied);
+            if (!Arrays.equals(d.get(RaftKeySpace.APPLIED_KEY), value)) {
+                d.write(new WriteBatch().put(RaftKeySpace.APPLIED_KEY, value), APPLY);
             }
             snapshots.write(applied, d::checkpoint, previous);
         } catch (RuntimeException e) {
@@ -328,96 +336,44 @@ public final class DbStateMachine extends BaseStateMachine {
         return applied.getIndex();
     }
 
-    /** What {@link #verifyLatestSnapshotOrRetake} found. */
-    enum SnapshotCheck {
-        /** No snapshot, or the latest is intact (or was replaced by a newer one meanwhile). */
-        INTACT,
-        /** The latest was damaged; it is set aside and a new one was taken. */
-        RETAKEN,
-        /** The latest was damaged and is set aside, but no new one could be taken yet (the log says why). */
-        RETAKE_PENDING,
-        /**
-         * A damaged file of the latest snapshot is the engine's own table (a hard link: same inode): the engine is
-         * damaged, so a new snapshot would be too. Nothing is changed; the error line says what to do.
-         */
-        ENGINE_DAMAGED
+    /** What runs under the apply lock ({@link #withApplyLock}). */
+    @FunctionalInterface
+    interface ApplyLocked<T> {
+        T run() throws IOException;
     }
 
     /**
-     * Reads the latest snapshot in full again and checks it against its manifest (called by {@link SnapshotGuard}
-     * on a leader whose followers need a snapshot). A file damaged after the snapshot was written would otherwise
-     * go to every follower that needs it, and each would refuse it (Ratis checks every file against the
-     * manifest's MD5) for as long as it stays the latest. A damaged one is set aside as {@code damaged.*} and a
-     * snapshot is taken again at the applied index, unless the damage is in a table the engine shares.
+     * Runs {@code action} holding stateLock (the apply lock): meanwhile no entry is applied, no snapshot is taken
+     * or installed and the engine is not closed. For {@link SnapshotGuard}, whose retake must see the latest
+     * snapshot and take the new one with nothing in between.
      */
-    SnapshotCheck verifyLatestSnapshotOrRetake() throws IOException {
-        DbSnapshotStorage.DbSnapshot s = snapshots.latest();
-        if (s == null) {
-            return SnapshotCheck.INTACT;
-        }
-        // Without stateLock, so that applying goes on: a snapshot's files never change once it is complete.
-        List<DbSnapshotStorage.Damage> damaged = DbSnapshotStorage.damagedFiles(s);
-        if (damaged.isEmpty()) {
-            return SnapshotCheck.INTACT;
-        }
+    <T> T withApplyLock(ApplyLocked<T> action) throws IOException {
         stateLock.lock();
         try {
-            DbSnapshotStorage.DbSnapshot now = snapshots.latest();
-            if (now == null || !now.dir().equals(s.dir())) {
-                return SnapshotCheck.INTACT; // replaced meanwhile (and maybe retired: "missing" is no damage then)
-            }
-            for (DbSnapshotStorage.Damage d : damaged) {
-                Object engineTable = FileTrees.fileKeyIfExists(dir.resolve(d.entry().path()));
-                if (engineTable != null
-                        && engineTable.equals(FileTrees.fileKeyIfExists(s.dir().resolve(d.entry().path())))) {
-                    LOG.error("{}: the latest snapshot {} is damaged in a table the engine still uses ({}): the engine"
-                            + " itself is damaged. Stop this member and run `redoubt verify {}`; restore the"
-                            + " member from the group (delete its directory and start it again) if it is corrupt",
-                            dir, s.dir().getFileName(), d.why(), dir);
-                    return SnapshotCheck.ENGINE_DAMAGED;
-                }
-            }
-            LOG.error("{}: the latest snapshot {} was damaged after it was written ({}); taking it again",
-                    dir, s.dir().getFileName(), damaged.get(0).why());
-            long taken = snapshotsTaken.get();
-            try {
-                // Ratis goes on being offered the damaged one (a send fails) until the new one is written
-                Path aside = snapshots.setAside(s, false);
-                // the intact tables' MD5s, from the set-aside copy: only the new checkpoint's other files are read
-                takeSnapshotLocked(true, DbSnapshotStorage.intactPart(s, aside, damaged));
-            } finally {
-                snapshots.refresh();
-            }
-            if (snapshotsTaken.get() == taken) {
-                LOG.warn("{}: no snapshot could be taken again now; the next check tries again", dir);
-                return SnapshotCheck.RETAKE_PENDING;
-            }
-            snapshotsRetaken.incrementAndGet();
-            return SnapshotCheck.RETAKEN;
+            return action.run();
         } finally {
             stateLock.unlock();
         }
     }
 
     /**
-     * Takes a snapshot if the latest one ends before {@code logStart} - 1 (a follower sent it would still lack
-     * entries the log no longer holds): after a damaged one was set aside and taking it again failed.
+     * REQUIRES stateLock ({@link #withApplyLock}). Takes a snapshot at the applied index, as {@link #takeSnapshot}
+     * does ({@code again} and {@code previous}: as for {@link #takeSnapshotLocked}).
      *
-     * @return whether a snapshot was taken
+     * @return whether a snapshot was taken (none while the state machine is not running or before its first
+     *     entry; a failure throws)
      */
-    boolean takeSnapshotIfBelow(long logStart) throws IOException {
-        stateLock.lock();
-        try {
-            DbSnapshotStorage.DbSnapshot latest = snapshots.latest();
-            if (latest != null && latest.index() >= logStart - 1) {
-                return false;
-            }
-            long taken = snapshotsTaken.get();
-            takeSnapshotLocked(false, latest);
-            return snapshotsTaken.get() != taken;
-        } finally {
-            stateLock.unlock();
-        }
+    boolean takeSnapshotHeld(boolean again, DbSnapshotStorage.DbSnapshot previous) throws IOException {
+        assert stateLock.isHeldByCurrentThread();
+        long taken = snapshotsTaken.get();
+        takeSnapshotLocked(again, previous);
+        return snapshotsTaken.get() != taken;
+    }
+
+    /** REQUIRES stateLock. Counts a damaged latest snapshot that {@link SnapshotGuard} set aside and took again. */
+    void countRetaken() {
+        assert stateLock.isHeldByCurrentThread();
+        snapshotsRetaken.incrementAndGet();
     }
 
     @Override
@@ -427,6 +383,11 @@ public final class DbStateMachine extends BaseStateMachine {
 
     DbSnapshotStorage snapshotStorage() {
         return snapshots;
+    }
+
+    /** The engine's directory (the state machine's own: {@code db/} of the member). */
+    Path directory() {
+        return dir;
     }
 
     /** Ratis pauses the state machine before it moves a received snapshot into place, then calls reinitialize. */
@@ -463,17 +424,18 @@ public final class DbStateMachine extends BaseStateMachine {
 
     /** REQUIRES stateLock. */
     private void reinitializeLocked() throws IOException {
+        assert stateLock.isHeldByCurrentThread();
         DbSnapshotStorage.DbSnapshot s = snapshots.refresh();
         if (s == null) {
             throw new StorageException(ErrorCode.CORRUPTION, dir + ": Ratis installed a snapshot, but the snapshot"
-                    + " directory holds no complete one (see the warnings above); " + REJOIN);
+                    + " directory holds no complete one (see the warnings above); " + DbInstall.REJOIN);
         }
         if (s.index() > appliedIndex()) {
             LOG.info("{}: installing snapshot {} received from the leader (engine at index {})", dir,
                     s.termIndex(), appliedIndex());
             if (!verifiedOrSetAside(s)) {
                 throw new StorageException(ErrorCode.CORRUPTION, dir + ": the snapshot Ratis installed does not"
-                        + " match its manifest (see the error above); " + REJOIN);
+                        + " match its manifest (see the error above); " + DbInstall.REJOIN);
             }
             install(s);
         } else {
@@ -501,29 +463,13 @@ public final class DbStateMachine extends BaseStateMachine {
     }
 
     /**
-     * REQUIRES stateLock and a verified snapshot. Closes the engine, replaces it with the snapshot's checkpoint
-     * (crash-safe), reopens it and checks that it holds exactly the snapshot's (term, index).
+     * REQUIRES stateLock and a verified snapshot. Replaces the engine with the snapshot's checkpoint
+     * ({@link DbInstall#install}: crash-safe, and checked to hold exactly the snapshot's (term, index)), holding
+     * dbLock's write lock while no engine is open.
      */
     private void install(DbSnapshotStorage.DbSnapshot s) throws IOException {
-        dbLock.writeLock().lock();
-        try {
-            Db old = db;
-            db = null;
-            if (old != null) {
-                old.close();
-            }
-            DbInstall.replace(env, dir, s);
-            openDb();
-        } finally {
-            dbLock.writeLock().unlock();
-        }
-        TermIndex held = getLastAppliedTermIndex();
-        if (!s.termIndex().equals(held)) {
-            // its files match its manifest, so it was written this way: nothing to set aside and retry; stop
-            throw new StorageException(ErrorCode.INVALID_STATE, "snapshot " + s.dir() + " covers " + s.termIndex()
-                    + " but the engine in it holds applied " + held + ", so it was not written by takeSnapshot; the"
-                    + " engine in " + dir + " is now that copy; " + REJOIN);
-        }
+        assert stateLock.isHeldByCurrentThread();
+        TermIndex held = DbInstall.install(env, dir, s, dbLock.writeLock(), engine);
         snapshotsInstalled.incrementAndGet();
         LOG.info("{}: the engine now holds snapshot {}", dir, held);
     }
@@ -566,13 +512,6 @@ public final class DbStateMachine extends BaseStateMachine {
         }
     }
 
-    static byte[] stored(byte[] key) {
-        byte[] k = new byte[key.length + 1];
-        k[0] = USER_PREFIX;
-        System.arraycopy(key, 0, k, 1, key.length);
-        return k;
-    }
-
     /** The node's engine (for status and tests); reads through it bypass Raft (stale). */
     public Db db() {
         return db;
@@ -610,11 +549,7 @@ public final class DbStateMachine extends BaseStateMachine {
         stateLock.lock(); // not while a snapshot is taken (SnapshotGuard takes one on its own thread)
         dbLock.writeLock().lock();
         try {
-            Db d = db;
-            db = null;
-            if (d != null) {
-                d.close();
-            }
+            closeDb();
         } finally {
             dbLock.writeLock().unlock();
             stateLock.unlock();

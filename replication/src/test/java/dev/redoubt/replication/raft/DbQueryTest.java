@@ -23,7 +23,7 @@ class DbQueryTest {
     @BeforeEach
     void open() {
         db = Db.open(tmp.resolve("db"), DbOptions.defaults());
-        db.put(DbStateMachine.APPLIED_KEY, new byte[16]); // metadata, as the state machine keeps it
+        db.put(RaftKeySpace.APPLIED_KEY, new byte[16]); // metadata, as the state machine keeps it
         db.put(new byte[] {0x00}, bytes("more metadata"));
     }
 
@@ -34,8 +34,8 @@ class DbQueryTest {
 
     @Test
     void aScanShowsClientKeysWithoutTheirPrefixAndNeverTheMetadata() {
-        db.put(DbStateMachine.stored(bytes("a")), bytes("1"));
-        db.put(DbStateMachine.stored(bytes("b")), bytes("2"));
+        db.put(RaftKeySpace.stored(bytes("a")), bytes("1"));
+        db.put(RaftKeySpace.stored(bytes("b")), bytes("2"));
         db.put(new byte[] {0x02, 'x'}, bytes("outside the client key space"));
         QueryAnswer.Page page = scan(null, null, 10, 9);
         assertThat(page.entries()).extracting(e -> new String(e.key(), StandardCharsets.UTF_8)).containsExactly("a", "b");
@@ -50,7 +50,7 @@ class DbQueryTest {
     @Test
     void aScanPageStopsAtItsEntryLimitAndSaysMoreFollow() {
         for (int i = 0; i < 5; i++) {
-            db.put(DbStateMachine.stored(bytes("k" + i)), bytes("v"));
+            db.put(RaftKeySpace.stored(bytes("k" + i)), bytes("v"));
         }
         QueryAnswer.Page page = scan(null, null, 3, 0);
         assertThat(page.entries()).hasSize(3);
@@ -62,7 +62,7 @@ class DbQueryTest {
     void aScanPageStaysWithinAMebibyteYetAlwaysHoldsItsFirstEntry() {
         byte[] tenth = new byte[DbQuery.MAX_PAGE_BYTES / 10];
         for (int i = 0; i < 12; i++) {
-            db.put(DbStateMachine.stored(bytes("m" + i)), tenth);
+            db.put(RaftKeySpace.stored(bytes("m" + i)), tenth);
         }
         QueryAnswer.Page page = scan(bytes("m"), bytes("n"), RaftCommand.MAX_SCAN_ENTRIES, 0);
         long size = page.entries().stream().mapToLong(e -> e.key().length + e.value().length).sum();
@@ -72,8 +72,8 @@ class DbQueryTest {
 
         byte[] big = new byte[DbQuery.MAX_PAGE_BYTES + 1];
         Arrays.fill(big, (byte) 3);
-        db.put(DbStateMachine.stored(bytes("z0")), big);
-        db.put(DbStateMachine.stored(bytes("z1")), bytes("small"));
+        db.put(RaftKeySpace.stored(bytes("z0")), big);
+        db.put(RaftKeySpace.stored(bytes("z1")), bytes("small"));
         QueryAnswer.Page alone = scan(bytes("z"), null, RaftCommand.MAX_SCAN_ENTRIES, 0);
         assertThat(alone.entries()).extracting(KeyValue::value).containsExactly(big);
         assertThat(alone.more()).isTrue();

@@ -63,9 +63,9 @@ class DbSnapshotStorageTest {
     private DbSnapshotStorage.DbSnapshot snapshot(long term, long index, int n) throws IOException {
         WriteBatch batch = new WriteBatch();
         for (int i = 0; i < n; i++) {
-            batch.put(DbStateMachine.stored(key(i)), ("v" + index + "-" + i).getBytes(StandardCharsets.UTF_8));
+            batch.put(RaftKeySpace.stored(key(i)), ("v" + index + "-" + i).getBytes(StandardCharsets.UTF_8));
         }
-        batch.put(DbStateMachine.APPLIED_KEY, ByteBuffer.allocate(16).putLong(term).putLong(index).array());
+        batch.put(RaftKeySpace.APPLIED_KEY, ByteBuffer.allocate(16).putLong(term).putLong(index).array());
         db.write(batch);
         return storage.write(TermIndex.valueOf(term, index), db::checkpoint);
     }
@@ -224,14 +224,14 @@ class DbSnapshotStorageTest {
         db = null;
         Path member = tmp.resolve("member-db");
         try (Db other = Db.open(member, SMALL)) {
-            other.put(DbStateMachine.stored(key(9999)), "old".getBytes(StandardCharsets.UTF_8));
+            other.put(RaftKeySpace.stored(key(9999)), "old".getBytes(StandardCharsets.UTF_8));
         }
         DbInstall.replace(FileStorageEnv.INSTANCE, member, s);
         try (Db installed = Db.open(member, SMALL)) {
-            assertThat(installed.get(DbStateMachine.stored(key(9999)))).isNull();
-            assertThat(installed.get(DbStateMachine.stored(key(199)))).isEqualTo("v42-199".getBytes(StandardCharsets.UTF_8));
-            assertThat(ByteBuffer.wrap(installed.get(DbStateMachine.APPLIED_KEY)).getLong(8)).isEqualTo(42);
-            installed.put(DbStateMachine.stored(key(1)), "changed".getBytes(StandardCharsets.UTF_8));
+            assertThat(installed.get(RaftKeySpace.stored(key(9999)))).isNull();
+            assertThat(installed.get(RaftKeySpace.stored(key(199)))).isEqualTo("v42-199".getBytes(StandardCharsets.UTF_8));
+            assertThat(ByteBuffer.wrap(installed.get(RaftKeySpace.APPLIED_KEY)).getLong(8)).isEqualTo(42);
+            installed.put(RaftKeySpace.stored(key(1)), "changed".getBytes(StandardCharsets.UTF_8));
             installed.flush();
         }
         DbSnapshotStorage.verify(s); // the engine wrote its own manifest, not the snapshot's
@@ -258,7 +258,7 @@ class DbSnapshotStorageTest {
         Path member = tmp.resolve("member-db");
         PowerLossStorageEnv env = new PowerLossStorageEnv();
         try (Db other = Db.open(env, member, SMALL)) {
-            other.put(DbStateMachine.stored(key(9999)), "old".getBytes(StandardCharsets.UTF_8));
+            other.put(RaftKeySpace.stored(key(9999)), "old".getBytes(StandardCharsets.UTF_8));
         }
         // the old engine's files under the snapshot's names: one with unsynced bytes, one deleted, not yet fsynced
         try (StorageFile f = env.openForWrite(member.resolve(manifestName))) {
@@ -273,9 +273,9 @@ class DbSnapshotStorageTest {
         DbInstall.replace(env, member, s);
 
         try (Db installed = Db.open(env, member, SMALL)) {
-            assertThat(installed.get(DbStateMachine.stored(key(9999)))).isNull();
-            assertThat(installed.get(DbStateMachine.stored(key(199)))).isEqualTo("v42-199".getBytes(StandardCharsets.UTF_8));
-            assertThat(ByteBuffer.wrap(installed.get(DbStateMachine.APPLIED_KEY)).getLong(8)).isEqualTo(42);
+            assertThat(installed.get(RaftKeySpace.stored(key(9999)))).isNull();
+            assertThat(installed.get(RaftKeySpace.stored(key(199)))).isEqualTo("v42-199".getBytes(StandardCharsets.UTF_8));
+            assertThat(ByteBuffer.wrap(installed.get(RaftKeySpace.APPLIED_KEY)).getLong(8)).isEqualTo(42);
         }
         assertThat(DbInstall.old(member)).doesNotExist();
     }

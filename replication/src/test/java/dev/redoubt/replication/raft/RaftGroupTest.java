@@ -41,8 +41,8 @@ class RaftGroupTest {
             }
             group.awaitApplied(last);
             for (RaftGroupNode n : group.nodes()) {
-                assertThat(n.stateMachine().db().get(DbStateMachine.stored(key(199)))).isEqualTo(value(199));
-                assertThat(n.stateMachine().db().get(DbStateMachine.stored(key(7)))).isNull();
+                assertThat(n.stateMachine().db().get(RaftKeySpace.stored(key(199)))).isEqualTo(value(199));
+                assertThat(n.stateMachine().db().get(RaftKeySpace.stored(key(7)))).isNull();
             }
         }
     }
@@ -64,7 +64,7 @@ class RaftGroupTest {
                 assertThat(client.get(key(3))).isEqualTo(value(3));
                 group.awaitApplied(after);
                 for (RaftGroupNode n : group.nodes()) {
-                    assertThat(n.stateMachine().db().get(DbStateMachine.stored(key(2)))).isNull();
+                    assertThat(n.stateMachine().db().get(RaftKeySpace.stored(key(2)))).isNull();
                 }
                 assertThat(after - before).as("no log entry for the refused write between them").isLessThanOrEqualTo(3);
             }
@@ -90,7 +90,7 @@ class RaftGroupTest {
                 long index = last;
                 awaitTrue(() -> back.stateMachine().appliedIndex() >= index, "the returning member caught up");
                 for (int i = 0; i < 100; i++) {
-                    assertThat(back.stateMachine().db().get(DbStateMachine.stored(key(i)))).as("key %d", i)
+                    assertThat(back.stateMachine().db().get(RaftKeySpace.stored(key(i)))).as("key %d", i)
                             .isEqualTo(value(i));
                 }
             }

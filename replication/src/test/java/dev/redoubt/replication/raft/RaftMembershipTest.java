@@ -46,7 +46,7 @@ class RaftMembershipTest {
             long written = last;
             awaitTrue(() -> newcomer.stateMachine().appliedIndex() >= written, "the newcomer caught up");
             for (int i = 0; i < 100; i++) {
-                assertThat(newcomer.stateMachine().db().get(DbStateMachine.stored(key(i)))).as("key %d", i).isEqualTo(value(i));
+                assertThat(newcomer.stateMachine().db().get(RaftKeySpace.stored(key(i)))).as("key %d", i).isEqualTo(value(i));
             }
 
             String removed = g.follower(founders);

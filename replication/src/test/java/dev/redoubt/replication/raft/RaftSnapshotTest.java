@@ -37,8 +37,8 @@ class RaftSnapshotTest {
     private static final long THRESHOLD = 200;
     private static final RaftLogOptions LOG = RaftLogOptions.defaults().withSnapshotThresholdEntries(THRESHOLD)
             .withLogSegmentBytes(16 * 1024).withPurgeGapEntries(32);
-    private static final byte[] USER_FROM = {DbStateMachine.USER_PREFIX};
-    private static final byte[] USER_TO = {DbStateMachine.USER_PREFIX + 1};
+    private static final byte[] USER_FROM = {RaftKeySpace.USER_PREFIX};
+    private static final byte[] USER_TO = {RaftKeySpace.USER_PREFIX + 1};
 
     @TempDir
     Path tmp;
@@ -94,7 +94,7 @@ class RaftSnapshotTest {
         // it keeps applying after the install
         long more = writeRange(1500, 1600);
         awaitTrue(() -> back.stateMachine().appliedIndex() >= more, "the follower applied the writes after the install");
-        assertThat(back.stateMachine().db().get(DbStateMachine.stored(key(1599)))).isEqualTo(value(1599));
+        assertThat(back.stateMachine().db().get(RaftKeySpace.stored(key(1599)))).isEqualTo(value(1599));
     }
 
     @Test
@@ -118,7 +118,7 @@ class RaftSnapshotTest {
         Map<String, String> contents = contents(back.stateMachine().db());
         assertThat(contents).hasSize(800);
         for (int i = 0; i < 800; i++) {
-            assertThat(contents.get(HexFormat.of().formatHex(DbStateMachine.stored(key(i)))))
+            assertThat(contents.get(HexFormat.of().formatHex(RaftKeySpace.stored(key(i)))))
                     .as("key %d", i).isEqualTo(HexFormat.of().formatHex(value(i)));
         }
     }
@@ -224,7 +224,7 @@ class RaftSnapshotTest {
         bytes[bytes.length / 2] ^= 0x01;
         Files.write(shared, bytes); // in place: the engine's table is damaged too
 
-        assertThat(leader.stateMachine().verifyLatestSnapshotOrRetake()).isEqualTo(DbStateMachine.SnapshotCheck.ENGINE_DAMAGED);
+        assertThat(leader.snapshotGuard().verifyLatestOrRetake()).isEqualTo(SnapshotGuard.SnapshotCheck.ENGINE_DAMAGED);
         assertThat(latest.dir()).as("not set aside: a new snapshot would link the same damaged table").isDirectory();
         assertThat(leader.stateMachine().snapshotsRetaken()).isZero();
     }
@@ -303,7 +303,7 @@ class RaftSnapshotTest {
 
     private static long appliedIn(Path dbDir) {
         try (Db db = Db.open(dbDir, SMALL)) {
-            return ByteBuffer.wrap(db.get(DbStateMachine.APPLIED_KEY)).getLong(8);
+            return ByteBuffer.wrap(db.get(RaftKeySpace.APPLIED_KEY)).getLong(8);
         }
     }
 

@@ -62,7 +62,7 @@ class RaftTlsGroupTest {
         }
         group.awaitApplied(last);
         for (RaftGroupNode n : group.nodes()) {
-            assertThat(n.stateMachine().db().get(DbStateMachine.stored(key(19)))).isEqualTo(value(19));
+            assertThat(n.stateMachine().db().get(RaftKeySpace.stored(key(19)))).isEqualTo(value(19));
         }
         try (RaftAdmin admin = RaftAdmin.connect(group.founders(), tls)) {
             assertThat(admin.status()).allSatisfy(m -> assertThat(m.reachable()).as("%s", m).isTrue());
@@ -113,7 +113,7 @@ class RaftTlsGroupTest {
         Thread.sleep(1_000); // time for heartbeats to reach the outsider, were it admitted
         assertThat(outsider.isLeader()).isFalse();
         assertThat(outsider.stateMachine().appliedIndex()).isLessThan(index);
-        assertThat(outsider.stateMachine().db().get(DbStateMachine.stored(key(0)))).isNull();
+        assertThat(outsider.stateMachine().db().get(RaftKeySpace.stored(key(0)))).isNull();
     }
 
     @Test
