@@ -102,8 +102,10 @@ final class RaftWriteBatcher implements AutoCloseable {
                 if (cause == null) {
                     return reply.getLogIndex();
                 }
-                if (!(cause instanceof StateMachineException) && current.compareAndSet(c, newClient.get())) {
-                    closeOn(thread, c);
+                if (!(cause instanceof StateMachineException) && current.get() == c) {
+                    RaftClient fresh = newClient.get();
+                    // the loser of two replacements of one failed client closes its own new one
+                    closeOn(thread, current.compareAndSet(c, fresh) ? c : fresh);
                 }
                 throw new CompletionException(cause);
             });
