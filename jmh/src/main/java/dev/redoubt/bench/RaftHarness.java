@@ -52,7 +52,7 @@ import java.util.stream.Collectors;
  * to the JSON; {@code --no-charts}: none).
  *
  * <p>Run: {@code bin/bench --raft [--writers 1,8,32] [--readers 8] [--seconds 10] [--warmup 2] [--rounds 2]
- * [--system-warmup 90] [--value-bytes 100] [--kills 20] [--no-etcd]}, about 9 minutes. {@code --smoke}: 1 s measurements after 1 s
+ * [--system-warmup 90] [--value-bytes 100] [--kills 20] [--no-etcd]}, about 15 minutes. {@code --smoke}: 1 s measurements after 1 s
  * of warm-up, 1 round, writers 1,8, 100 preloaded keys, 2 kills: about a minute. {@code --no-etcd} measures
  * Redoubt alone; without it, a missing {@code etcd} stops the run at once, saying what to install.
  */

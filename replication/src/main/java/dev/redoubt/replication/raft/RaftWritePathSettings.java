@@ -5,7 +5,7 @@ import org.apache.ratis.server.RaftServerConfigKeys;
 
 /**
  * The Ratis settings of a member's write path that differ from Ratis' defaults, each chosen for small writes on
- * small machines (docs/raft-design.md, "Where a write's time goes", has the measurements behind each). None of
+ * small machines (docs/raft-design.md, "The write path", has the measurements behind each). None of
  * them changes what is durable when a write is acknowledged: an entry still commits only once a majority has it
  * fsynced in its Raft log.
  *
