@@ -4,6 +4,7 @@ import dev.redoubt.engine.Db;
 import dev.redoubt.engine.DbOptions;
 import dev.redoubt.replication.raft.RaftGroupNode;
 import dev.redoubt.replication.raft.RaftKvClient;
+import dev.redoubt.replication.raft.RaftReadMode;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -41,7 +42,8 @@ import java.util.stream.Collectors;
  *       group ÷ single node (throughput). A write counts once the group acknowledged it: committed on a
  *       majority, fsynced there, applied by the member that answered;</li>
  *   <li>linearizable reads: {@code --readers} (8) closed-loop readers of random keys among 1000 preloaded ones
- *       ({@link RaftKvClient#get}, {@link EtcdKvClient#get}, both ReadIndex), same warm-up and duration;</li>
+ *       ({@link RaftKvClient#get}, {@link EtcdKvClient#get}, both ReadIndex unless {@code --reads leader-lease}
+ *       makes the Redoubt members answer from their lease, {@link RaftReadMode}), same warm-up and duration;</li>
  *   <li>leader election after {@code SIGKILL} of the Redoubt leader, {@code --kills} (20) times, etcd stopped
  *       ({@link RaftElections}); {@code --kills 0} skips it.</li>
  * </ol>
@@ -51,7 +53,7 @@ import java.util.stream.Collectors;
  * chart of writes/s, {@code raft-vs-etcd.png}, into {@code --charts DIR} ({@code docs/bench}; smoke runs: next
  * to the JSON; {@code --no-charts}: none).
  *
- * <p>Run: {@code bin/bench --raft [--writers 1,8,32] [--readers 8] [--seconds 10] [--warmup 2] [--rounds 2]
+ * <p>Run: {@code bin/bench --raft [--writers 1,8,32] [--readers 8] [--reads read-index] [--seconds 10] [--warmup 2] [--rounds 2]
  * [--system-warmup 90] [--value-bytes 100] [--kills 20] [--no-etcd]}, about 15 minutes. {@code --smoke}: 1 s measurements after 1 s
  * of warm-up, 1 round, writers 1,8, 100 preloaded keys, 2 kills: about a minute. {@code --no-etcd} measures
  * Redoubt alone; without it, a missing {@code etcd} stops the run at once, saying what to install.
@@ -60,10 +62,11 @@ public final class RaftHarness {
     private static final int PRELOAD_THREADS = 16;
     private static final String CHART = "raft-vs-etcd.png";
     private static final String USAGE = "options: --writers N,N,... --readers N --seconds N --warmup N --rounds N"
-            + " --system-warmup N --value-bytes N --kills N --json FILE --charts DIR --no-charts --no-etcd --smoke";
+            + " --reads read-index|leader-lease --system-warmup N --value-bytes N --kills N --json FILE --charts DIR --no-charts --no-etcd --smoke";
 
     private List<Integer> writers = List.of(1, 8, 32);
     private int readers = 8;
+    private RaftReadMode readMode = RaftReadMode.READ_INDEX;
     private int seconds = 10;
     private int warmup = 2;
     private int systemWarmup = 90;
@@ -95,9 +98,10 @@ public final class RaftHarness {
         }
     }
 
-    /** Child mode: {@code --member DIR ID PEERS}: one member, default options, until killed. */
+    /** Child mode: {@code --member DIR ID PEERS READS}: one member, default options but for the read mode, until killed. */
     private static void member(String[] args) throws InterruptedException {
-        RaftGroupNode.start(Path.of(args[1]), args[2], RaftGroupNode.parsePeers(args[3]), DbOptions.defaults());
+        RaftGroupNode.start(Path.of(args[1]), args[2], RaftGroupNode.parsePeers(args[3]), DbOptions.defaults(), null,
+                RaftReadMode.parse(args[4]));
         System.out.println("READY");
         System.out.flush();
         Thread.currentThread().join();
@@ -127,6 +131,7 @@ public final class RaftHarness {
                 case "--writers" -> h.writers = Arrays.stream(value(args, ++i, a).split(","))
                         .map(w -> positive(a, w.trim())).toList();
                 case "--readers" -> h.readers = atLeast(a, value(args, ++i, a), 0);
+                case "--reads" -> h.readMode = RaftReadMode.parse(value(args, ++i, a));
                 case "--seconds" -> h.seconds = positive(a, value(args, ++i, a));
                 case "--warmup" -> h.warmup = atLeast(a, value(args, ++i, a), 0);
                 case "--system-warmup" -> h.systemWarmup = atLeast(a, value(args, ++i, a), 0);
@@ -155,13 +160,13 @@ public final class RaftHarness {
         EtcdGroup etcdGroup = etcd ? startEtcd() : null;
         RaftReport report = new RaftReport(setup(etcdVersion));
         try {
-            System.out.printf(Locale.ROOT, "Raft harness%s: Redoubt 3-member group vs %s; writers %s, %d readers,"
+            System.out.printf(Locale.ROOT, "Raft harness%s: Redoubt 3-member group (%s reads) vs %s; writers %s, %d readers,"
                     + " %d-byte values, %d s warm-up + %d s per measurement, %d round(s) (medians), %d leader kills;"
-                    + " %d cores, Java %s%n", smoke ? " (SMOKE: figures meaningless)" : "",
+                    + " %d cores, Java %s%n", smoke ? " (SMOKE: figures meaningless)" : "", readMode.cliName(),
                     etcd ? "etcd " + etcdVersion + " 3-member group" : "no etcd (--no-etcd)", writers, readers,
                     valueBytes, warmup, seconds, rounds, kills, Runtime.getRuntime().availableProcessors(),
                     System.getProperty("java.version"));
-            try (RedoubtGroup group = RedoubtGroup.start(root.resolve("redoubt"))) {
+            try (RedoubtGroup group = RedoubtGroup.start(root.resolve("redoubt"), readMode)) {
                 loads(report, group, etcdGroup);
                 if (etcdGroup != null) {
                     etcdGroup.close(); // not running during the elections
@@ -336,6 +341,7 @@ public final class RaftHarness {
         m.put("smoke", smoke);
         m.put("writers", writers);
         m.put("readers", readers);
+        m.put("redoubtReads", readMode.cliName());
         m.put("preloadedKeys", keys);
         m.put("valueBytes", valueBytes);
         m.put("warmupSeconds", warmup);

@@ -2,6 +2,7 @@ package dev.redoubt.bench;
 
 import dev.redoubt.replication.raft.RaftAdmin;
 import dev.redoubt.replication.raft.RaftGroupNode;
+import dev.redoubt.replication.raft.RaftReadMode;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -18,7 +19,7 @@ import java.util.stream.Collectors;
 
 /**
  * The Redoubt side of the Raft benchmark: a 3-member group on loopback, each member a child JVM
- * ({@code RaftHarness --member DIR ID PEERS}, {@link RaftGroupNode} with default options) with the pom's JVM
+ * ({@code RaftHarness --member DIR ID PEERS READS}, {@link RaftGroupNode} with default options but for the read mode) with the pom's JVM
  * flags ({@link JvmFlags#POM_FLAGS}), a 1 GiB heap, its data in {@code DIR/mN} and its stderr appended to
  * {@code DIR/mN.stderr}. {@link #start} returns once every member printed {@code READY} and one is leader;
  * {@link #kill} ends one with {@code SIGKILL} and {@link #restart} starts it again on the same directory.
@@ -32,21 +33,26 @@ final class RedoubtGroup implements AutoCloseable {
 
     private final Path dir;
     private final List<RaftGroupNode.Peer> peers;
+    private final RaftReadMode reads;
     private final Process[] members = new Process[SIZE];
     private final Thread shutdownHook = new Thread(this::killAll, "redoubt-group-shutdown");
 
-    private RedoubtGroup(Path dir, List<RaftGroupNode.Peer> peers) {
+    private RedoubtGroup(Path dir, List<RaftGroupNode.Peer> peers, RaftReadMode reads) {
         this.dir = dir;
         this.peers = peers;
+        this.reads = reads;
     }
 
-    /** Starts the three members, with their data in {@code dir}; waits until each is up. */
-    static RedoubtGroup start(Path dir) throws IOException, InterruptedException {
+    /**
+     * Starts the three members, with their data in {@code dir}, answering linearizable reads as {@code reads}
+     * says; waits until each is up.
+     */
+    static RedoubtGroup start(Path dir, RaftReadMode reads) throws IOException, InterruptedException {
         List<RaftGroupNode.Peer> peers = new ArrayList<>();
         for (int i = 0; i < SIZE; i++) {
             peers.add(new RaftGroupNode.Peer("m" + i, new InetSocketAddress("127.0.0.1", freePort())));
         }
-        RedoubtGroup group = new RedoubtGroup(dir, List.copyOf(peers));
+        RedoubtGroup group = new RedoubtGroup(dir, List.copyOf(peers), reads);
         Runtime.getRuntime().addShutdownHook(group.shutdownHook);
         try {
             for (int i = 0; i < SIZE; i++) {
@@ -111,7 +117,7 @@ final class RedoubtGroup implements AutoCloseable {
                 .collect(Collectors.joining(","));
         command.addAll(List.of("-Xmx1g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp",
                 System.getProperty("java.class.path"), RaftHarness.class.getName(), "--member", data.toString(), id,
-                spec));
+                spec, reads.cliName()));
         Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(stderr.toFile()))
                 .start();
         members[i] = p;

@@ -82,6 +82,12 @@ final class NodeCommand {
                 + " outside the group, until `redoubt raft add-peer` adds it.")
         boolean join;
 
+        @Option(names = "--reads", paramLabel = "MODE", description = "With --raft: how this member answers linearizable"
+                + " reads while it leads: read-index (the default: one heartbeat round to a majority per batch of reads)"
+                + " or leader-lease (no round while its lease holds; linearizable only while the members' clocks advance"
+                + " at rates within 10% of each other: docs/raft-design.md, \"Reads\"). Use the same on every member.")
+        String reads;
+
         @Option(names = "--listen", paramLabel = "[HOST:]PORT",
                 description = "Where to accept backups and clients; a PORT alone binds to the loopback address"
                         + " (127.0.0.1). Name another host only when peers on other hosts must connect.")
@@ -117,6 +123,9 @@ final class NodeCommand {
             }
             if (join) {
                 throw CliException.usage("--join is for a Raft member (--raft)");
+            }
+            if (reads != null) {
+                throw CliException.usage("--reads is for a Raft member (--raft); a node pair's reads are local");
             }
             if (role == null || listen == null) {
                 throw CliException.usage("a node pair member needs --role primary|backup and --listen [HOST:]PORT"
@@ -208,17 +217,24 @@ final class NodeCommand {
         java.util.List<dev.redoubt.replication.raft.RaftGroupNode.Peer> group = RaftCommand.peers(s.peers);
         dev.redoubt.replication.raft.RaftTls credential = s.tls.load();
         dev.redoubt.replication.raft.RaftGroupNode member;
+        dev.redoubt.replication.raft.RaftReadMode reads;
+        try {
+            reads = s.reads == null ? dev.redoubt.replication.raft.RaftReadMode.READ_INDEX
+                    : dev.redoubt.replication.raft.RaftReadMode.parse(s.reads);
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage("--reads: " + e.getMessage());
+        }
         try {
             DbOptions options = DbOptions.defaults().walSegmentBytes(s.segmentBytes);
-            member = s.join ? dev.redoubt.replication.raft.RaftGroupNode.join(s.dir, s.id, group, options, credential)
-                    : dev.redoubt.replication.raft.RaftGroupNode.start(s.dir, s.id, group, options, credential);
+            member = s.join ? dev.redoubt.replication.raft.RaftGroupNode.join(s.dir, s.id, group, options, credential, reads)
+                    : dev.redoubt.replication.raft.RaftGroupNode.start(s.dir, s.id, group, options, credential, reads);
         } catch (IllegalArgumentException e) {
             throw CliException.usage(e.getMessage());
         }
         s.out().println("raft member " + s.id + (s.join ? " waiting to be added (redoubt raft add-peer)" : " of " + group.size())
                 + " serving on " + group.stream().filter(p -> p.id().equals(s.id)).findFirst().orElseThrow().address()
                 + (credential == null ? " (loopback only, no credential)" : " (mutual TLS, certificate SHA-256 "
-                + credential.fingerprint() + ")"));
+                + credential.fingerprint() + ")") + ", " + reads.cliName() + " reads");
         s.out().flush();
         awaitShutdownOrStop(member, s.id);
         return ExitCodes.OK;

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code redoubt raft add-peer|remove-peer} against members in this JVM. */
+/** {@code redoubt raft add-peer|remove-peer} against members in this JVM, and the Raft-only options of {@code node start}. */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class RaftMembershipCommandsTest {
     @TempDir
@@ -61,5 +61,18 @@ class RaftMembershipCommandsTest {
         Cli.Result r = Cli.run("node", "start", "--dir", tmp.resolve("d").toString(), "--join", "--secret-file", "x");
         assertThat(r.code()).isEqualTo(ExitCodes.USAGE);
         assertThat(r.err()).contains("--join is for a Raft member");
+    }
+
+    @Test
+    void readsIsForRaftMembersAndAnUnknownModeNamesTheChoices() {
+        Cli.Result pair = Cli.run("node", "start", "--dir", tmp.resolve("d").toString(), "--reads", "leader-lease",
+                "--secret-file", "x");
+        assertThat(pair.code()).as("%s", pair).isEqualTo(ExitCodes.USAGE);
+        assertThat(pair.err()).contains("--reads is for a Raft member");
+
+        Cli.Result unknown = Cli.run("node", "start", "--raft", "--id", "n0", "--peers", "n0@127.0.0.1:7000",
+                "--dir", tmp.resolve("m").toString(), "--reads", "lease");
+        assertThat(unknown.code()).as("%s", unknown).isEqualTo(ExitCodes.USAGE);
+        assertThat(unknown.err()).contains("read-index").contains("leader-lease");
     }
 }

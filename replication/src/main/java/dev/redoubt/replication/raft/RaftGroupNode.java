@@ -101,6 +101,13 @@ public final class RaftGroupNode implements AutoCloseable {
         return start(dir, self, peers, -1, dbOptions, tls);
     }
 
+    /** As above, answering linearizable reads as {@code reads} says when it leads. */
+    public static RaftGroupNode start(Path dir, String self, List<Peer> peers, DbOptions dbOptions, RaftTls tls,
+                                      RaftReadMode reads) {
+        return start(dir, self, peers, -1, dbOptions, RaftLogOptions.defaults(), tls, FileStorageEnv.INSTANCE, reads,
+                false);
+    }
+
     /** As below, without a credential: loopback only. */
     public static RaftGroupNode start(Path dir, String self, List<Peer> peers, int listenPort, DbOptions dbOptions) {
         return start(dir, self, peers, listenPort, dbOptions, RaftLogOptions.defaults(), null);
@@ -124,13 +131,17 @@ public final class RaftGroupNode implements AutoCloseable {
     /** As above, with how the member snapshots its engine and trims its Raft log, and its credential (or null). */
     public static RaftGroupNode start(Path dir, String self, List<Peer> peers, int listenPort, DbOptions dbOptions,
                                       RaftLogOptions logOptions, RaftTls tls) {
-        return start(dir, self, peers, listenPort, dbOptions, logOptions, tls, FileStorageEnv.INSTANCE, false);
+        return start(dir, self, peers, listenPort, dbOptions, logOptions, tls, FileStorageEnv.INSTANCE,
+                RaftReadMode.READ_INDEX, false);
     }
 
-    /** As above, with the engine on {@code engineEnv} (tests: a file layer that loses unsynced bytes when killed). */
+    /**
+     * As above, with the engine on {@code engineEnv} (tests: a file layer that loses unsynced bytes when killed)
+     * and linearizable reads answered as {@code reads} says.
+     */
     static RaftGroupNode start(Path dir, String self, List<Peer> peers, int listenPort, DbOptions dbOptions,
-                               RaftLogOptions logOptions, RaftTls tls, StorageEnv engineEnv) {
-        return start(dir, self, peers, listenPort, dbOptions, logOptions, tls, engineEnv, false);
+                               RaftLogOptions logOptions, RaftTls tls, StorageEnv engineEnv, RaftReadMode reads) {
+        return start(dir, self, peers, listenPort, dbOptions, logOptions, tls, engineEnv, reads, false);
     }
 
     /**
@@ -147,11 +158,19 @@ public final class RaftGroupNode implements AutoCloseable {
 
     /** As above, authenticated with the group credential {@code tls} (null: none, loopback only). */
     public static RaftGroupNode join(Path dir, String self, List<Peer> peers, DbOptions dbOptions, RaftTls tls) {
-        return start(dir, self, peers, -1, dbOptions, RaftLogOptions.defaults(), tls, FileStorageEnv.INSTANCE, true);
+        return join(dir, self, peers, dbOptions, tls, RaftReadMode.READ_INDEX);
+    }
+
+    /** As above, answering linearizable reads as {@code reads} says once admitted and leading. */
+    public static RaftGroupNode join(Path dir, String self, List<Peer> peers, DbOptions dbOptions, RaftTls tls,
+                                     RaftReadMode reads) {
+        return start(dir, self, peers, -1, dbOptions, RaftLogOptions.defaults(), tls, FileStorageEnv.INSTANCE, reads,
+                true);
     }
 
     private static RaftGroupNode start(Path dir, String self, List<Peer> peers, int listenPort, DbOptions dbOptions,
-                                       RaftLogOptions logOptions, RaftTls tls, StorageEnv engineEnv, boolean joining) {
+                                       RaftLogOptions logOptions, RaftTls tls, StorageEnv engineEnv,
+                                       RaftReadMode reads, boolean joining) {
         Peer me = peers.stream().filter(p -> p.id().equals(self)).findFirst().orElseThrow(() ->
                 new IllegalArgumentException("--id " + self + " is not one of the peers " + peers));
         RaftTls.checkAddresses(peers, tls, "Raft member " + self);
@@ -160,7 +179,7 @@ public final class RaftGroupNode implements AutoCloseable {
         GrpcConfigKeys.Server.setHost(properties, me.address().getHostString());
         GrpcConfigKeys.Server.setPort(properties, listenPort >= 0 ? listenPort : me.address().getPort());
         RaftServerConfigKeys.setStorageDir(properties, List.of(dir.resolve("raft").toFile()));
-        RaftServerConfigKeys.Read.setOption(properties, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        reads.applyTo(properties);
         logOptions.applyTo(properties);
         RaftWritePathSettings.applyTo(properties);
         DbStateMachine stateMachine = new DbStateMachine(engineEnv, dir.resolve("db"), dbOptions);
@@ -204,6 +223,12 @@ public final class RaftGroupNode implements AutoCloseable {
     }
 
     /** The highest index this member's Raft log knows committed. */
+    /** How this member answers linearizable reads, as its Raft server was configured. */
+    RaftReadMode readMode() {
+        return RaftServerConfigKeys.Read.leaderLeaseEnabled(server.getProperties()) ? RaftReadMode.LEADER_LEASE
+                : RaftReadMode.READ_INDEX;
+    }
+
     long raftCommitIndex() throws IOException {
         return server.getDivision(GROUP_ID).getRaftLog().getLastCommittedIndex();
     }

@@ -1,5 +1,6 @@
 package dev.redoubt.replication.raft;
 
+import dev.redoubt.common.FileStorageEnv;
 import dev.redoubt.engine.DbOptions;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -27,6 +28,7 @@ final class InProcessGroup implements AutoCloseable {
     private final Map<String, RaftGroupNode> running = new LinkedHashMap<>();
     private final Map<String, RaftTls> credentials = new HashMap<>();
     private RaftLogOptions logOptions = RaftLogOptions.defaults();
+    private RaftReadMode reads = RaftReadMode.READ_INDEX;
     private List<RaftGroupNode.Peer> founders = List.of();
 
     /** {@code size} peers on loopback with free ports; none started. */
@@ -45,6 +47,12 @@ final class InProcessGroup implements AutoCloseable {
     /** Members started from now on snapshot and trim their Raft log by {@code options}; returns this. */
     InProcessGroup withLogOptions(RaftLogOptions options) {
         this.logOptions = options;
+        return this;
+    }
+
+    /** Members started from now on answer linearizable reads as {@code mode} says; returns this. */
+    InProcessGroup withReads(RaftReadMode mode) {
+        this.reads = mode;
         return this;
     }
 
@@ -84,7 +92,8 @@ final class InProcessGroup implements AutoCloseable {
      */
     RaftGroupNode start(String id) {
         RaftTls tls = credentials.get(id);
-        RaftGroupNode n = RaftGroupNode.start(dir.resolve(id), id, founders, -1, SMALL, logOptions, tls);
+        RaftGroupNode n = RaftGroupNode.start(dir.resolve(id), id, founders, -1, SMALL, logOptions, tls,
+                FileStorageEnv.INSTANCE, reads);
         running.put(id, n);
         return n;
     }

@@ -56,6 +56,8 @@ final class RaftMemberProcess implements AutoCloseable {
                 "-Dorg.slf4j.simpleLogger.log.org.apache.ratis=info",
                 "-Dorg.slf4j.simpleLogger.showDateTime=true",
                 "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
+                "-D" + RaftMemberMain.READS_PROPERTY + "=" + System.getProperty(RaftMemberMain.READS_PROPERTY,
+                        RaftReadMode.READ_INDEX.cliName()),
                 "-cp", System.getProperty("java.class.path"), RaftMemberMain.class.getName(), dir.toString(), id, spec,
                 Integer.toString(listenPort)));
         if (tlsDir != null) {

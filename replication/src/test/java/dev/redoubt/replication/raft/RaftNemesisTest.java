@@ -52,7 +52,8 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>{@code -Dredoubt.raft.runs} (default 3) runs of {@code -Dredoubt.raft.seconds} (default 30); replay a run
  * with {@code -Dredoubt.seed=<the seed it printed>} in the same mode. Each member's stderr is kept beside its
- * directory.
+ * directory. {@code -Dredoubt.raft.reads=leader-lease} runs the members with leader-lease reads
+ * ({@link RaftReadMode#LEADER_LEASE}) instead of ReadIndex.
  */
 class RaftNemesisTest {
     private static final long SEED = Long.getLong("redoubt.seed", System.nanoTime());
@@ -266,8 +267,10 @@ class RaftNemesisTest {
     }
 
     private void runOnce(String mode, long seed, Path dir, Network network) throws Exception {
-        System.out.printf("RaftNemesisTest (%s) run with seed %d (replay: -Dredoubt.seed=%d -Dredoubt.raft.runs=1);"
-                + " members' directories and stderr in %s (kept if the run fails)%n", mode, seed, seed, dir);
+        String reads = System.getProperty(RaftMemberMain.READS_PROPERTY, RaftReadMode.READ_INDEX.cliName());
+        System.out.printf("RaftNemesisTest (%s, %s reads) run with seed %d (replay: -Dredoubt.seed=%d"
+                + " -Dredoubt.raft.runs=1 -D%s=%s); members' directories and stderr in %s (kept if the run fails)%n",
+                mode, reads, seed, seed, RaftMemberMain.READS_PROPERTY, reads, dir);
         Random random = new Random(seed);
         List<RaftGroupNode.Peer> peers = network.peers();
         RaftTls tls = network.tls();
