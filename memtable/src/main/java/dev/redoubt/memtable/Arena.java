@@ -4,14 +4,14 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.agrona.BufferUtil;
-import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * A bump allocator over off-heap chunks: the bytes of a memtable's keys and values (LevelDB's {@code Arena}).
+ * A bump allocator over off-heap chunks: the memtable's skip-list nodes, each with its key and value
+ * ({@link MemtableNode}; LevelDB's {@code Arena}).
  *
- * <p>Placement rule (it defines what {@link #usedBytes()} counts, so it is the accounting rule too):
+ * <p>Placement rule (it defines what {@link #usedBytes()} counts, so it is the accounting rule too). Every
+ * record is a multiple of 8 bytes, so every record starts 8-byte aligned.
  * <ul>
- *   <li>A record of 0 bytes takes no space (it points into a shared empty buffer).</li>
  *   <li>A record larger than a quarter of a chunk gets a chunk of its own, of exactly its size; the current
  *       chunk stays current. A quarter, not "larger than a chunk", so that at most a quarter of every chunk is
  *       ever abandoned (below).</li>
@@ -23,102 +23,59 @@ import org.agrona.concurrent.UnsafeBuffer;
  * {@code reservedBytes} (direct memory actually allocated) = {@code usedBytes} + the free tail of the current
  * chunk, which is less than one chunk.
  *
- * <p>Chunks are {@link ByteBuffer#allocateDirect} buffers wrapped by {@link UnsafeBuffer}s. {@link #free()}
- * returns them at once (their cleaner); a chunk nobody freed is still returned by the GC when unreachable.
+ * <p>Chunks are {@link ByteBuffer#allocateDirect} buffers, addressed by their absolute addresses.
+ * {@link #free()} returns them at once (their cleaner); a chunk nobody freed is still returned by the GC when
+ * unreachable.
  *
- * <p>Thread-safety: not thread-safe. One writer at a time allocates, and only that writer may call
- * {@link #undoLast()}; {@link #free()} must happen-after every allocation. Readers never call the arena: they
- * read bytes through the {@link UnsafeBuffer} a {@link Version} holds, which a writer fills before it
- * publishes the version.
+ * <p>Thread-safety: not thread-safe. One writer at a time allocates; {@link #free()} must happen-after every
+ * allocation. Readers never call the arena: they read nodes at the addresses the writer published.
  */
 final class Arena {
     static final int MAX_CHUNK_BYTES = 1 << 20;
-    static final int MIN_CHUNK_BYTES = 16;
-    static final UnsafeBuffer EMPTY = new UnsafeBuffer(new byte[0]);
+    static final int MIN_CHUNK_BYTES = 64;
 
     private final int chunkBytes;
     private final List<ByteBuffer> chunks = new ArrayList<>();
 
-    private UnsafeBuffer current;
+    private long currentAddress;
     private int currentCursor;
     private long usedBytes;
     private long reservedBytes;
     private boolean freed;
 
-    /** Where the last {@link #allocate} placed its record (a flyweight result, so allocation allocates nothing). */
-    private UnsafeBuffer lastBuffer;
-    private int lastOffset;
-
-    /** State before the last allocation, so that {@link #undoLast()} can restore it exactly. */
-    private UnsafeBuffer undoCurrent;
-    private int undoCursor;
-    private long undoUsedBytes;
-    private long undoReservedBytes;
-    private int undoChunkCount;
-
     Arena(int chunkBytes) {
-        if (chunkBytes < MIN_CHUNK_BYTES || chunkBytes > (1 << 30)) {
-            throw new IllegalArgumentException("chunkBytes " + chunkBytes + " outside [" + MIN_CHUNK_BYTES + ", 2^30]");
+        if (chunkBytes < MIN_CHUNK_BYTES || chunkBytes > (1 << 30) || chunkBytes % 8 != 0) {
+            throw new IllegalArgumentException("chunkBytes " + chunkBytes + " outside [" + MIN_CHUNK_BYTES
+                    + ", 2^30] or not a multiple of 8");
         }
         this.chunkBytes = chunkBytes;
     }
 
-    /** Places a record of {@code length} bytes; read the place with {@link #lastBuffer()}, {@link #lastOffset()}. */
-    void allocate(int length) {
-        assert length >= 0 : length;
+    /** Places a record of {@code length} bytes (a positive multiple of 8); returns its 8-aligned address. */
+    long allocate(int length) {
+        assert length > 0 && length % 8 == 0 : length;
         if (freed) {
             throw new IllegalStateException("arena already freed");
         }
-        undoCurrent = current;
-        undoCursor = currentCursor;
-        undoUsedBytes = usedBytes;
-        undoReservedBytes = reservedBytes;
-        undoChunkCount = chunks.size();
-        if (length == 0) {
-            lastBuffer = EMPTY;
-            lastOffset = 0;
-            return;
-        }
         if (length > chunkBytes / 4) {
-            lastBuffer = newChunk(length);
-            lastOffset = 0;
+            long address = newChunk(length);
             usedBytes += length;
-            return;
+            return address;
         }
-        if (current == null || chunkBytes - currentCursor < length) {
+        if (currentAddress == 0 || chunkBytes - currentCursor < length) {
             // Allocate first: if direct memory runs out, the arena is left exactly as it was.
-            UnsafeBuffer fresh = newChunk(chunkBytes);
-            if (current != null) {
+            long fresh = newChunk(chunkBytes);
+            if (currentAddress != 0) {
                 usedBytes += chunkBytes - currentCursor;
             }
-            current = fresh;
+            currentAddress = fresh;
             currentCursor = 0;
         }
-        lastBuffer = current;
-        lastOffset = currentCursor;
+        long address = currentAddress + currentCursor;
         currentCursor += length;
         usedBytes += length;
         assert usedBytes <= reservedBytes : usedBytes + " > " + reservedBytes;
-    }
-
-    /** Takes back the last allocation (its version was rejected before anyone could see it). */
-    void undoLast() {
-        while (chunks.size() > undoChunkCount) {
-            BufferUtil.free(chunks.remove(chunks.size() - 1));
-        }
-        current = undoCurrent;
-        currentCursor = undoCursor;
-        usedBytes = undoUsedBytes;
-        reservedBytes = undoReservedBytes;
-        lastBuffer = null;
-    }
-
-    UnsafeBuffer lastBuffer() {
-        return lastBuffer;
-    }
-
-    int lastOffset() {
-        return lastOffset;
+        return address;
     }
 
     /** Record bytes plus abandoned chunk tails: see the class comment. */
@@ -153,15 +110,18 @@ final class Arena {
             BufferUtil.free(chunk);
         }
         chunks.clear();
-        current = null;
-        lastBuffer = null;
-        undoCurrent = null;
+        currentAddress = 0;
     }
 
-    private UnsafeBuffer newChunk(int capacity) {
+    private long newChunk(int capacity) {
         ByteBuffer chunk = ByteBuffer.allocateDirect(capacity);
+        long address = BufferUtil.address(chunk);
+        if ((address & 7) != 0) {
+            BufferUtil.free(chunk);
+            throw new IllegalStateException("direct memory at " + address + " is not 8-byte aligned");
+        }
         chunks.add(chunk);
         reservedBytes += capacity;
-        return new UnsafeBuffer(chunk);
+        return address;
     }
 }

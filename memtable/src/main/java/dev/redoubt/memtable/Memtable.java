@@ -6,9 +6,9 @@ import dev.redoubt.common.Found;
 import dev.redoubt.common.KeyOrder;
 import dev.redoubt.common.Limits;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 
 /**
  * The sorted in-memory write buffer: every version of every key written since the last flush, in
@@ -17,24 +17,29 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ({@link EntryKind#DELETE}) that hide older versions.
  *
  * <h2>Layout</h2>
- * Key and value bytes live off-heap in an {@link Arena} of fixed-size chunks ({@code ByteBuffer.allocateDirect}
- * wrapped by Agrona {@code UnsafeBuffer}s); the index is a {@link ConcurrentSkipListMap} of small on-heap
- * {@link Version} nodes (chunk, offset, lengths, sequence, kind) whose comparator reads the keys in the arena.
- * Why off-heap: the bytes of a 64 MiB memtable never enter the Java heap, so the collector never copies or
- * scans them (a young collection would otherwise promote them, and an old one trace them, for the whole life of
- * the memtable); only the fixed-size index nodes do, about 88 bytes per entry. Freeing is one call per chunk.
+ * One skip list whose nodes live in an off-heap {@link Arena} of fixed-size chunks ({@code ByteBuffer.allocateDirect}):
+ * each node holds one version's sequence, kind, key and value and its links, addressed by absolute address
+ * ({@link MemtableNode} has the byte layout and the publication protocol). Nothing per entry is a Java object:
+ * the heap does not grow with the memtable, the collector never copies or scans its entries, and an insert
+ * compares keys in the nodes it walks (the first 8 key bytes sit next to the links) instead of chasing a
+ * reference from a node to a version to a buffer. Freeing is one call per chunk. Heights are drawn as in
+ * LevelDB (a level more with probability 1/4, at most {@link MemtableNode#MAX_HEIGHT}) from a generator with a
+ * fixed seed, so the same adds give the same list and the same memory figure.
  *
  * <h2>Memory accounting (exact and deterministic)</h2>
  * <pre>
- *   memoryBytes = arena used bytes + entryCount x INDEX_BYTES_PER_ENTRY
- *   arena used bytes = sum over entries of (key length + value length) + every abandoned chunk tail
+ *   memoryBytes = arena used bytes
+ *               = the head node (128 bytes, at the first add)
+ *                 + per entry: MemtableNode.size(height, key length, value length) (32 + 8 x height + key + value,
+ *                   rounded up to 8; about 43 bytes of overhead on average)
+ *                 + every abandoned chunk tail
  * </pre>
- * Placement (see {@link Arena}): a record of more than a quarter of a chunk gets its own chunk of exactly its
- * size; any other record goes at the cursor of the current chunk, and when it does not fit there the rest of
+ * Placement (see {@link Arena}): a node of more than a quarter of a chunk gets its own chunk of exactly its
+ * size; any other node goes at the cursor of the current chunk, and when it does not fit there the rest of
  * that chunk is abandoned (counted: it holds nothing and never will) and a fresh chunk starts. Only the free
- * tail of the current chunk, less than one chunk, is reserved but not counted. The figure depends only on the
- * sequence of adds, never on timing or on the JVM, so it can be recomputed independently (the tests do).
- * {@link #INDEX_BYTES_PER_ENTRY} is justified at its declaration.
+ * tail of the current chunk, less than one chunk, is reserved but not counted. What a memtable is charged is
+ * what it holds: a 64 MiB memtable holds 64 MiB of direct memory and no heap per entry. The figure depends only
+ * on the sequence of adds, never on timing or on the JVM.
  *
  * <h2>Deviations from the issue's sketch, with reasons</h2>
  * <ul>
@@ -53,8 +58,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       does). Checked by an assertion when assertions are enabled. add() may run concurrently with any number
  *       of readers.</li>
  *   <li>{@link #get}, {@link #iterator}, the counters and {@link #markImmutable()}, {@link #close()}: any
- *       thread, any time. A version becomes visible atomically and whole: its arena bytes are written before
- *       the skip list publishes it (a volatile write), so no reader ever sees a torn entry.</li>
+ *       thread, any time. A version becomes visible atomically and whole: its node is written before a release
+ *       store links it in, and readers follow links with acquire loads, so no reader ever sees a torn entry.</li>
  *   <li>The counters ({@link #entryCount()}, {@link #memoryBytes()}, {@link #minSequence()},
  *       {@link #maxSequence()}) are updated just after the version is visible: a reader that observes them sees
  *       at least the versions they count, and they may briefly lag what get() and iterators already see (they
@@ -72,27 +77,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Memtable implements AutoCloseable {
 
-    /**
-     * Heap bytes charged per entry for the index, on a 64-bit JVM with compressed oops (heaps under 32 GiB):
-     * <ul>
-     *   <li>40: the {@link Version} node (12-byte header, buffer reference 4, offset/keyLength/valueLength 3 x 4,
-     *       sequence 8, kind reference 4);</li>
-     *   <li>24: the skip list's base-level {@code Node} (12-byte header, key, value and next references; the
-     *       value is the version itself, no extra object);</li>
-     *   <li>12: the expected index towers: {@code ConcurrentSkipListMap} gives 1 insert in 4 a tower, of 2
-     *       {@code Index} objects on average (geometric, p = 1/2), each 24 bytes (header + 3 references);</li>
-     *   <li>4: rounding up to a multiple of 8, which also covers the per-chunk objects (a direct
-     *       {@code ByteBuffer} and an {@code UnsafeBuffer}, under 150 bytes per chunk of at least 4 KiB).</li>
-     * </ul>
-     * Measured on JDK 17 with a class histogram ({@code GC.class_histogram}) after 1,000,000 adds: 75.96 heap bytes
-     * per entry (Version 40.0 + Node 24.0 + Index 11.96; chunk objects under 0.01); the key prefix since added to
-     * Version makes it 48 bytes, so about 84, rounded up to 88. With
-     * {@code -XX:-UseCompressedOops} (heaps of 32 GiB and more) the same count is 107.9 bytes per entry: there this
-     * figure undercounts the index by about 28 bytes per entry. The figure is fixed on purpose, so that
-     * {@link #memoryBytes()} is a pure function of the adds.
-     */
-    public static final int INDEX_BYTES_PER_ENTRY = 88;
-
     /** What {@link #minSequence()} and {@link #maxSequence()} return while the memtable is empty. */
     public static final long NO_SEQUENCE = -1;
 
@@ -101,7 +85,16 @@ public final class Memtable implements AutoCloseable {
 
     private final long capacityBytes;
     private final Arena arena;
-    private final ConcurrentSkipListMap<Version, Version> index = new ConcurrentSkipListMap<>(Version::compare);
+    /** Where each add draws its node's height: {@link #randomHeight()}, or a fixed rule in tests. */
+    private final IntSupplier heights;
+    /** The head node's address, 0 until the first add allocates it. */
+    private volatile long head;
+    /** The tallest node's height (at least 1): levels above it are empty. */
+    private volatile int maxHeight = 1;
+    /** The writer's scratch: each level's last node before the insert position. */
+    private final long[] predecessors = new long[MemtableNode.MAX_HEIGHT];
+    /** The writer's height generator state (xorshift64*, fixed seed). */
+    private long heightState = 0x9E3779B97F4A7C15L;
 
     /** The owner's reference plus one per open iterator and per get() in progress; 0 = freed. */
     private final AtomicInteger references = new AtomicInteger(1);
@@ -126,11 +119,17 @@ public final class Memtable implements AutoCloseable {
 
     /** With an explicit chunk size, for tests of the placement rule. */
     Memtable(long capacityBytes, int chunkBytes) {
+        this(capacityBytes, chunkBytes, null);
+    }
+
+    /** With an explicit chunk size and node heights ({@code null}: drawn as in production), for tests. */
+    Memtable(long capacityBytes, int chunkBytes, IntSupplier heights) {
         if (capacityBytes <= 0) {
             throw new IllegalArgumentException("capacityBytes must be positive, got " + capacityBytes);
         }
         this.capacityBytes = capacityBytes;
         this.arena = new Arena(chunkBytes);
+        this.heights = heights != null ? heights : this::randomHeight;
     }
 
     /** {@code capacity / 16} rounded down to a power of two, within [4 KiB, 1 MiB]. */
@@ -173,25 +172,42 @@ public final class Memtable implements AutoCloseable {
     }
 
     private void insert(byte[] key, long sequence, EntryKind kind, byte[] value) {
-        arena.allocate(key.length + value.length);
-        var buffer = arena.lastBuffer();
-        int offset = arena.lastOffset();
-        if (key.length > 0) {
-            buffer.putBytes(offset, key);
+        long h = head;
+        if (h == 0) {
+            h = arena.allocate(MemtableNode.size(MemtableNode.MAX_HEIGHT, 0, 0));
+            MemtableNode.writeHead(h);
+            head = h;
         }
-        if (value.length > 0) {
-            buffer.putBytes(offset + key.length, value);
-        }
-        Version version = new Version(buffer, offset, key.length, value.length, sequence, kind);
-        if (index.putIfAbsent(version, version) != null) {
-            arena.undoLast();
+        long prefix = MemtableNode.prefixOf(key);
+        long[] prev = predecessors;
+        long at = findGreaterOrEqual(h, key, prefix, sequence, prev);
+        if (at != 0 && MemtableNode.compareTo(at, key, prefix, sequence) == 0) {
             throw new IllegalStateException("key " + describe(key) + " at sequence " + sequence
                     + " is already in this memtable: a (key, sequence) pair is added once (redo must skip what"
                     + " the memtable holds)");
         }
+        int height = heights.getAsInt();
+        if (height < 1 || height > MemtableNode.MAX_HEIGHT) {
+            throw new IllegalStateException("node height " + height + " outside 1.." + MemtableNode.MAX_HEIGHT);
+        }
+        int max = maxHeight;
+        if (height > max) {
+            for (int level = max; level < height; level++) {
+                prev[level] = h;
+            }
+            // Readers that see the new height before the links find the head's upper links still 0 and go
+            // down a level: harmless.
+            maxHeight = height;
+        }
+        long node = arena.allocate(MemtableNode.size(height, key.length, value.length));
+        MemtableNode.write(node, height, sequence, kind, key, prefix, value);
+        for (int level = 0; level < height; level++) {
+            MemtableNode.setNextUnpublished(node, level, MemtableNode.next(prev[level], level));
+            MemtableNode.linkNext(prev[level], level, node);
+        }
         long count = entryCount + 1;
         entryCount = count;
-        memoryBytes = arena.usedBytes() + count * INDEX_BYTES_PER_ENTRY;
+        memoryBytes = arena.usedBytes();
         if (minSequence == NO_SEQUENCE || sequence < minSequence) {
             minSequence = sequence;
         }
@@ -211,14 +227,17 @@ public final class Memtable implements AutoCloseable {
         Objects.requireNonNull(key, "key");
         acquire();
         try {
-            Version probe = Version.probe(key, snapshotSequence);
-            // The first version at or after (key, snapshot) in internal order: the newest one <= snapshot,
-            // if the key has one, else some greater key.
-            Version found = index.ceilingKey(probe);
-            if (found == null || !found.sameKey(probe)) {
+            long h = head;
+            if (h == 0) {
                 return null;
             }
-            return new Found(found.kind, found.sequence, found.value());
+            // The first version at or after (key, snapshot) in internal order: the newest one <= snapshot,
+            // if the key has one, else some greater key.
+            long found = findGreaterOrEqual(h, key, MemtableNode.prefixOf(key), snapshotSequence, null);
+            if (found == 0 || !MemtableNode.hasKey(found, key)) {
+                return null;
+            }
+            return new Found(MemtableNode.kind(found), MemtableNode.sequence(found), MemtableNode.value(found));
         } finally {
             release();
         }
@@ -235,11 +254,57 @@ public final class Memtable implements AutoCloseable {
     public EntryIterator iterator(long snapshotSequence) {
         acquire();
         try {
-            return new MemtableIterator(this, index, snapshotSequence);
+            return new MemtableIterator(this, snapshotSequence);
         } catch (RuntimeException | Error e) {
             release();
             throw e;
         }
+    }
+
+    /**
+     * The first node at or after ({@code key}, {@code sequence}) in internal order, or 0; when {@code prev} is
+     * given (the writer), each level's last node before that position is left in it. Any thread.
+     */
+    long findGreaterOrEqual(long head, byte[] key, long prefix, long sequence, long[] prev) {
+        long x = head;
+        int level = maxHeight - 1;
+        for (;;) {
+            long next = MemtableNode.next(x, level);
+            if (next != 0 && MemtableNode.compareTo(next, key, prefix, sequence) < 0) {
+                x = next;
+            } else {
+                if (prev != null) {
+                    prev[level] = x;
+                }
+                if (level == 0) {
+                    return next;
+                }
+                level--;
+            }
+        }
+    }
+
+    /** The head node's address, 0 before the first add. */
+    long head() {
+        return head;
+    }
+
+    /**
+     * A node height as LevelDB draws it: 1, plus one more level with probability 1/4 each time, at most
+     * {@link MemtableNode#MAX_HEIGHT}. Two bits of one xorshift64* draw per level.
+     */
+    private int randomHeight() {
+        long x = heightState;
+        x ^= x >>> 12;
+        x ^= x << 25;
+        x ^= x >>> 27;
+        heightState = x;
+        long bits = x * 0x2545F4914F6CDD1DL;
+        int height = 1;
+        while (height < MemtableNode.MAX_HEIGHT && (bits >>> (64 - 2 * height) & 3) == 0) {
+            height++;
+        }
+        return height;
     }
 
     /** Exact memory held, by the rule in the class comment. Any thread. */

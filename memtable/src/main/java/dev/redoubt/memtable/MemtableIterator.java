@@ -2,16 +2,13 @@ package dev.redoubt.memtable;
 
 import dev.redoubt.common.EntryIterator;
 import dev.redoubt.common.EntryKind;
-import java.util.Iterator;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentNavigableMap;
 
 /**
  * An {@link EntryIterator} over one memtable at a snapshot sequence: the versions with sequence {@code <=}
- * snapshot, in internal order. It walks the skip list's base level with the map's own iterators, which are
- * weakly consistent: each traverses every version present when it was created exactly once, and may or may not
- * reflect versions added later (the memtable never removes one). Each positioning call
- * ({@link #seekToFirst()}, {@link #seek}) starts a fresh walk, so it sees at least what existed then.
+ * snapshot, in internal order. It walks the skip list's bottom level, following each node's link with an acquire
+ * load: it sees every version linked before it reached that point and may or may not see versions added later
+ * (the memtable never removes one), and never a torn one.
  *
  * <p>The key and value arrays handed out are copies out of the arena, made once per position on first
  * request; callers may keep them.
@@ -24,53 +21,53 @@ import java.util.concurrent.ConcurrentNavigableMap;
  */
 final class MemtableIterator implements EntryIterator {
     private final Memtable owner;
-    private final ConcurrentNavigableMap<Version, Version> index;
     private final long snapshotSequence;
 
-    private Iterator<Version> walk;
-    private Version current;
+    /** The node at the position, 0 when not positioned or past the end. */
+    private long current;
     private byte[] currentKey;
     private byte[] currentValue;
     private boolean closed;
 
     /** REQUIRES: the caller has acquired a reference on {@code owner} for this iterator to release. */
-    MemtableIterator(Memtable owner, ConcurrentNavigableMap<Version, Version> index, long snapshotSequence) {
+    MemtableIterator(Memtable owner, long snapshotSequence) {
         this.owner = owner;
-        this.index = index;
         this.snapshotSequence = snapshotSequence;
     }
 
     @Override
     public void seekToFirst() {
         checkOpen();
-        position(index.keySet().iterator());
+        long head = owner.head();
+        position(head == 0 ? 0 : MemtableNode.next(head, 0));
     }
 
     @Override
     public void seek(byte[] key) {
         Objects.requireNonNull(key, "key");
         checkOpen();
+        long head = owner.head();
         // (key, Long.MAX_VALUE) sorts before every version of key: the newest version comes first.
-        position(index.tailMap(Version.probe(key, Long.MAX_VALUE), true).keySet().iterator());
+        position(head == 0 ? 0 : owner.findGreaterOrEqual(head, key, MemtableNode.prefixOf(key), Long.MAX_VALUE, null));
     }
 
     @Override
     public boolean valid() {
         checkOpen();
-        return current != null;
+        return current != 0;
     }
 
     @Override
     public void next() {
         checkValid();
-        advance();
+        position(MemtableNode.next(current, 0));
     }
 
     @Override
     public byte[] key() {
         checkValid();
         if (currentKey == null) {
-            currentKey = current.key();
+            currentKey = MemtableNode.key(current);
         }
         return currentKey;
     }
@@ -78,20 +75,20 @@ final class MemtableIterator implements EntryIterator {
     @Override
     public long sequence() {
         checkValid();
-        return current.sequence;
+        return MemtableNode.sequence(current);
     }
 
     @Override
     public EntryKind kind() {
         checkValid();
-        return current.kind;
+        return MemtableNode.kind(current);
     }
 
     @Override
     public byte[] value() {
         checkValid();
         if (currentValue == null) {
-            currentValue = current.value();
+            currentValue = MemtableNode.value(current);
         }
         return currentValue;
     }
@@ -102,30 +99,20 @@ final class MemtableIterator implements EntryIterator {
             return;
         }
         closed = true;
-        walk = null;
-        current = null;
+        current = 0;
         currentKey = null;
         currentValue = null;
         owner.release();
     }
 
-    private void position(Iterator<Version> newWalk) {
-        walk = newWalk;
-        advance();
-    }
-
-    /** Moves to the next version visible at the snapshot, skipping those newer than it. */
-    private void advance() {
-        current = null;
+    /** Moves to {@code node}, or the first node after it visible at the snapshot (newer ones are skipped). */
+    private void position(long node) {
         currentKey = null;
         currentValue = null;
-        while (walk.hasNext()) {
-            Version v = walk.next();
-            if (v.sequence <= snapshotSequence) {
-                current = v;
-                return;
-            }
+        while (node != 0 && MemtableNode.sequence(node) > snapshotSequence) {
+            node = MemtableNode.next(node, 0);
         }
+        current = node;
     }
 
     private void checkOpen() {
@@ -136,7 +123,7 @@ final class MemtableIterator implements EntryIterator {
 
     private void checkValid() {
         checkOpen();
-        if (current == null) {
+        if (current == 0) {
             throw new IllegalStateException("iterator is not positioned at an entry (REQUIRES valid())");
         }
     }

@@ -1,6 +1,6 @@
 /**
  * The sorted in-memory write buffer, MVCC by sequence (WAL LSN + op index): {@link dev.redoubt.memtable.Memtable}.
- * Keys and values live off-heap in an arena of direct chunks; an on-heap skip list indexes them in
- * {@link dev.redoubt.common.KeyOrder} internal order.
+ * A skip list whose nodes, each with its key and value, live off-heap in an arena of direct chunks, in
+ * {@link dev.redoubt.common.KeyOrder} internal order; nothing per entry is a Java object.
  */
 package dev.redoubt.memtable;

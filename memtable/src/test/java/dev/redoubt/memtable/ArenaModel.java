@@ -1,10 +1,16 @@
 package dev.redoubt.memtable;
 
+import java.util.Random;
+
 /**
- * The placement rule of the memtable's arena, restated from its documentation for the tests to compute the
- * expected {@link Memtable#memoryBytes()} independently of the implementation.
+ * The placement rule of the memtable's arena and the node layout's sizes, restated from their documentation
+ * ({@link Arena}, {@link MemtableNode}) for the tests to compute the expected {@link Memtable#memoryBytes()}
+ * independently of the implementation.
  */
 final class ArenaModel {
+    /** The head: 32 header bytes and 12 links, no key, no value. */
+    static final int HEAD_BYTES = 32 + 12 * 8;
+
     private final int chunkBytes;
     private long freeInCurrentChunk = -1;
     long usedBytes;
@@ -15,12 +21,30 @@ final class ArenaModel {
         this.chunkBytes = chunkBytes;
     }
 
-    void add(int keyBytes, int valueBytes) {
-        int record = keyBytes + valueBytes;
-        entries++;
-        if (record == 0) {
-            return;
+    /** 32 header bytes, 8 per level, the key and the value, rounded up to a multiple of 8. */
+    static int nodeBytes(int height, int keyBytes, int valueBytes) {
+        int raw = 32 + 8 * height + keyBytes + valueBytes;
+        return (raw + 7) / 8 * 8;
+    }
+
+    /** A height between 1 and 12, one more level with probability 1/4 (as the memtable's own rule). */
+    static int drawHeight(Random random) {
+        int height = 1;
+        while (height < 12 && random.nextInt(4) == 0) {
+            height++;
         }
+        return height;
+    }
+
+    void add(int keyBytes, int valueBytes, int height) {
+        if (entries == 0) {
+            place(HEAD_BYTES);
+        }
+        entries++;
+        place(nodeBytes(height, keyBytes, valueBytes));
+    }
+
+    private void place(int record) {
         if (record > chunkBytes / 4) {
             usedBytes += record;
             reservedBytes += record;
@@ -38,6 +62,6 @@ final class ArenaModel {
     }
 
     long memoryBytes() {
-        return usedBytes + entries * Memtable.INDEX_BYTES_PER_ENTRY;
+        return usedBytes;
     }
 }

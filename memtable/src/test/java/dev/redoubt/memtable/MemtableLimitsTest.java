@@ -31,12 +31,14 @@ class MemtableLimitsTest {
 
     @Test
     void valueOfExactlyTheLimitIsAcceptedInAChunkOfItsOwn() {
-        try (Memtable m = new Memtable(64L << 20)) {
+        try (Memtable m = new Memtable(64L << 20, 1 << 20, () -> 1)) {
             byte[] value = filled(Limits.MAX_VALUE_BYTES, 3);
             m.add(new byte[] {1}, 1, EntryKind.PUT, value);
             assertThat(m.get(new byte[] {1}, 1).value()).isEqualTo(value);
-            assertThat(m.arenaReservedBytes()).isEqualTo(Limits.MAX_VALUE_BYTES + 1);
-            assertThat(m.memoryBytes()).isEqualTo(Limits.MAX_VALUE_BYTES + 1 + Memtable.INDEX_BYTES_PER_ENTRY);
+            // The head (128 bytes) in a 1 MiB chunk; the node (32 + 8 + 1 + the value, rounded up to 8) alone.
+            long node = (32 + 8 + 1 + Limits.MAX_VALUE_BYTES + 7) / 8 * 8;
+            assertThat(m.arenaReservedBytes()).isEqualTo((1 << 20) + node);
+            assertThat(m.memoryBytes()).isEqualTo(128 + node);
         }
     }
 

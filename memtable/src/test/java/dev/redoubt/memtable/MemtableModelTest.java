@@ -57,12 +57,14 @@ class MemtableModelTest {
         final ArenaModel arena;
         final List<byte[]> keyPool = new ArrayList<>();
         final Memtable memtable;
+        /** The height the memtable drew for its last node: the test draws them, so the model knows them. */
+        int lastHeight;
 
         Run(Random random, int chunkBytes) {
             this.random = random;
             this.chunkBytes = chunkBytes;
             this.arena = new ArenaModel(chunkBytes);
-            this.memtable = new Memtable(1 << 20, chunkBytes);
+            this.memtable = new Memtable(1 << 20, chunkBytes, () -> lastHeight = ArenaModel.drawHeight(random));
             keyPool.add(new byte[0]);
             keyPool.add(new byte[] {0x00});
             keyPool.add(new byte[] {0x7f});
@@ -115,7 +117,7 @@ class MemtableModelTest {
             byte[] value = kind == EntryKind.DELETE ? new byte[0] : randomValue();
             memtable.add(key.clone(), sequence, kind, kind == EntryKind.DELETE && random.nextBoolean() ? null : value);
             model.put(new ModelKey(key, sequence), new ModelValue(kind, value));
-            arena.add(key.length, value.length);
+            arena.add(key.length, value.length, lastHeight);
             assertThat(memtable.memoryBytes()).as("memory after adding %s", new ModelKey(key, sequence))
                     .isEqualTo(arena.memoryBytes());
         }
