@@ -74,13 +74,13 @@ final class BackgroundWork {
         boolean runOnce() throws Exception;
     }
 
-    private final DbEngine engine;
+    private final BackgroundHost engine;
     private final Compactor compactor;
     private final Worker flusher;
     private final Worker compaction;
     private volatile boolean running;
 
-    BackgroundWork(DbEngine engine, DbOptions options) {
+    BackgroundWork(BackgroundHost engine, DbOptions options) {
         this.engine = engine;
         this.compactor = new Compactor(engine, options);
         this.flusher = new Worker("redoubt-flush", this::flushOne);
@@ -102,16 +102,23 @@ final class BackgroundWork {
         LockSupport.unpark(compaction.thread);
     }
 
+    /** Recovery, before {@link #start}: flushes the oldest immutable memtable on the caller's thread. */
+    boolean flushOneNow() throws Exception {
+        if (running) {
+            throw new IllegalStateException("the flush thread is running: it flushes, not the caller");
+        }
+        return flushOne();
+    }
+
     /** Flushes the oldest immutable memtable; false if there was none. */
     private boolean flushOne() throws Exception {
-        DbEngine.ImmutableMemtable imm = engine.oldestImmutable();
+        ImmutableMemtable imm = engine.oldestImmutable();
         if (imm == null) {
             return false;
         }
         VersionEdit edit = new VersionEdit();
         edit.checkpointLsn = imm.checkpointLsn();
-        TableFiles out = new TableFiles(engine.env(), engine.dir(), engine.sstOptions, engine.versions::newFileNumber,
-                engine.pendingOutputs);
+        TableFiles out = engine.newTableFiles();
         FileMeta meta = null;
         try (EntryIterator it = imm.memtable().iterator(Long.MAX_VALUE)) {
             for (it.seekToFirst(); it.valid(); it.next()) {
@@ -121,13 +128,13 @@ final class BackgroundWork {
                 meta = out.finish();
                 edit.addFile(0, meta);
             }
-            engine.versions.logAndApply(edit);
+            engine.versions().logAndApply(edit);
         } catch (Exception e) {
             out.abandon();
             throw e;
         } finally {
             if (meta != null) {
-                engine.pendingOutputs.remove(meta.number());
+                engine.releaseOutput(meta.number());
             }
         }
         engine.flushCompleted(imm);

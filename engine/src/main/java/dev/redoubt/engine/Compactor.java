@@ -22,7 +22,7 @@ import java.util.List;
  * <p>Runs on the background worker only; not thread-safe.
  */
 final class Compactor {
-    private final DbEngine engine;
+    private final BackgroundHost engine;
     private final DbOptions options;
     private final byte[][] compactPointer;
 
@@ -30,7 +30,7 @@ final class Compactor {
     private record Pick(int level, List<FileMeta> inputs, List<FileMeta> next) {
     }
 
-    Compactor(DbEngine engine, DbOptions options) {
+    Compactor(BackgroundHost engine, DbOptions options) {
         this.engine = engine;
         this.options = options;
         this.compactPointer = new byte[options.maxLevels()][];
@@ -38,7 +38,7 @@ final class Compactor {
 
     /** Runs one compaction if any level needs one; false if none does. */
     boolean compactOnce() throws IOException {
-        Version v = engine.versions.current();
+        Version v = engine.versions().current();
         Pick pick = pick(v);
         if (pick == null) {
             return false;
@@ -102,26 +102,25 @@ final class Compactor {
             // Trivial move: nothing to merge with one level down.
             FileMeta f = pick.inputs.get(0);
             edit.removeFile(pick.level, f.number()).addFile(outputLevel, f);
-            engine.versions.logAndApply(edit);
+            engine.versions().logAndApply(edit);
+            engine.compactionCompleted(0, 0);
             engine.versionChanged();
-            engine.compactions.incrementAndGet();
             return;
         }
         List<EntryIterator> sources = new ArrayList<>();
         long bytesIn = 0;
         for (FileMeta f : pick.inputs) {
-            sources.add(engine.tables.reader(f.number()).iterator());
+            sources.add(engine.tables().reader(f.number()).iterator());
             edit.removeFile(pick.level, f.number());
             bytesIn += f.bytes();
         }
         for (FileMeta f : pick.next) {
-            sources.add(engine.tables.reader(f.number()).iterator());
+            sources.add(engine.tables().reader(f.number()).iterator());
             edit.removeFile(outputLevel, f.number());
             bytesIn += f.bytes();
         }
         long smallestSnapshot = engine.oldestSnapshot();
-        TableFiles out = new TableFiles(engine.env(), engine.dir(), engine.sstOptions, engine.versions::newFileNumber,
-                engine.pendingOutputs);
+        TableFiles out = engine.newTableFiles();
         List<FileMeta> outputs = new ArrayList<>();
         try (EntryIterator it = new MergingIterator(sources)) {
             byte[] currentKey = null;
@@ -152,16 +151,14 @@ final class Compactor {
                 edit.addFile(outputLevel, f);
                 bytesOut += f.bytes();
             }
-            engine.versions.logAndApply(edit);
-            engine.compactionBytesIn.addAndGet(bytesIn);
-            engine.compactionBytesOut.addAndGet(bytesOut);
-            engine.compactions.incrementAndGet();
+            engine.versions().logAndApply(edit);
+            engine.compactionCompleted(bytesIn, bytesOut);
         } catch (IOException | RuntimeException e) {
             out.abandon();
             throw e;
         } finally {
             for (FileMeta f : outputs) {
-                engine.pendingOutputs.remove(f.number());
+                engine.releaseOutput(f.number());
             }
         }
         engine.versionChanged();

@@ -12,9 +12,7 @@ import dev.redoubt.sstable.MergingIterator;
 import dev.redoubt.sstable.SstOptions;
 import dev.redoubt.wal.Durability;
 import dev.redoubt.wal.RecordType;
-import dev.redoubt.wal.RecoveryReport;
 import dev.redoubt.wal.Wal;
-import dev.redoubt.wal.WalReader;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,44 +30,55 @@ import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * The state and mechanics behind {@link Db}: memtables, super versions, the applier the WAL leader calls,
- * stalls, snapshots, and recovery at open. Background flush and compaction run in {@link BackgroundWork}.
+ * The state and mechanics behind {@link Db}: memtables, the applier the WAL leader calls, stalls, snapshots,
+ * reads and maintenance. Beside it, each with one job: {@link DbRecovery} (opening, in numbered passes),
+ * {@link SuperVersions} (the views readers hold, reference-counted) and {@link BackgroundWork} with
+ * {@link Compactor} (flush and compaction, which reach the engine only through {@link BackgroundHost}).
  *
  * <p>Locking: {@code stateLock} guards the memtable list and the installation of super versions;
  * {@code flushed} (its condition) wakes stalled writers and flush waiters. The applier runs on the WAL's leader
  * thread, one record at a time, in LSN order: it is the memtable's only writer.
  */
-final class DbEngine implements AutoCloseable {
+final class DbEngine implements AutoCloseable, BackgroundHost {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DbEngine.class);
 
     private final StorageEnv env;
     private final Path dir;
     private final DbOptions options;
-    final VersionSet versions;
-    final TableCache tables;
-    final SstOptions sstOptions;
+    private final VersionSet versions;
+    private final TableCache tables;
+    private final SstOptions sstOptions;
     private Wal wal;
 
-    final ReentrantLock stateLock = new ReentrantLock();
-    final Condition flushed = stateLock.newCondition();
+    private final ReentrantLock stateLock = new ReentrantLock();
+    private final Condition flushed = stateLock.newCondition();
     /** REQUIRES stateLock to change. Oldest first; each with the checkpoint LSN its flush will record. */
-    final List<ImmutableMemtable> immutables = new ArrayList<>();
+    private final List<ImmutableMemtable> immutables = new ArrayList<>();
     private Memtable active;
-    private volatile SuperVersion current;
-    private final Set<SuperVersion> live = ConcurrentHashMap.newKeySet();
-    final Set<Long> pendingOutputs = ConcurrentHashMap.newKeySet();
+    private final SuperVersions views = new SuperVersions(stateLock, new SuperVersions.Owner() {
+        @Override
+        public Set<Long> tablesOutsideViews() {
+            return DbEngine.this.tablesOutsideViews();
+        }
+
+        @Override
+        public void deleteTable(long number) {
+            DbEngine.this.deleteTable(number);
+        }
+    });
+    private final Set<Long> pendingOutputs = ConcurrentHashMap.newKeySet();
 
     private volatile long visibleSequence = -1;
     private final ConcurrentSkipListMap<Long, Integer> snapshots = new ConcurrentSkipListMap<>();
     private static final DirectBuffer NO_PAYLOAD = new UnsafeBuffer(new byte[0]);
     private final ThreadLocal<UnsafeBuffer> batchView = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[0]));
 
-    final AtomicLong writeStalls = new AtomicLong();
-    final AtomicLong writeStallNanos = new AtomicLong();
-    final AtomicLong flushes = new AtomicLong();
-    final AtomicLong compactions = new AtomicLong();
-    final AtomicLong compactionBytesIn = new AtomicLong();
-    final AtomicLong compactionBytesOut = new AtomicLong();
+    private final AtomicLong writeStalls = new AtomicLong();
+    private final AtomicLong writeStallNanos = new AtomicLong();
+    private final AtomicLong flushes = new AtomicLong();
+    private final AtomicLong compactions = new AtomicLong();
+    private final AtomicLong compactionBytesIn = new AtomicLong();
+    private final AtomicLong compactionBytesOut = new AtomicLong();
     private volatile StorageException writeRefusal;
     private volatile java.util.function.LongSupplier retentionFloor = () -> Long.MAX_VALUE;
     /**
@@ -82,10 +91,6 @@ final class DbEngine implements AutoCloseable {
     private BackgroundWork background;
     private DbRecoveryReport recoveryReport;
     private DbMBean mbean;
-
-    /** A memtable waiting for flush, and the LSN below which it holds every change. */
-    record ImmutableMemtable(Memtable memtable, long checkpointLsn) {
-    }
 
     /** Why the Db refuses writes: what failed and what to do, in words, and the exception that said so. */
     private record Failure(String description, Throwable cause) {
@@ -105,21 +110,17 @@ final class DbEngine implements AutoCloseable {
     // ------------------------------------------------------------------------------------------ open
 
     static DbEngine open(StorageEnv env, Path dir, DbOptions options, boolean create) throws IOException {
-        long started = System.nanoTime();
         env.createDirectories(dir.resolve(DbFiles.SST_DIR));
         VersionSet versions = create
                 ? VersionSet.create(env, dir, options.maxLevels())
                 : VersionSet.recover(env, dir, options.maxLevels(), options.readOnly());
         DbEngine engine = new DbEngine(env, dir, options, versions);
         try {
-            List<String> orphans = options.readOnly() ? List.of() : engine.removeOrphans();
-            engine.installSuperVersion();
-            long[] counts = engine.recoverWal();
-            engine.recoveryReport = new DbRecoveryReport(create, versions.checkpointLsn(), counts[0], counts[1],
-                    counts[2], orphans, versions.tornManifestBytes(),
-                    engine.wal != null ? engine.wal.recoveryReport()
-                            : Wal.inspect(env, dir, options.recoveryMode(), versions.walDurableLsn()),
-                    System.nanoTime() - started);
+            engine.background = new BackgroundWork(engine, options); // its threads start after recovery
+            engine.recoveryReport = DbRecovery.run(engine, env, dir, options, create);
+            if (!options.readOnly()) {
+                engine.background.start();
+            }
             engine.mbean = DbMBean.register(engine, dir);
             LOG.info("{}: {}", dir, engine.recoveryReport);
             return engine;
@@ -129,109 +130,49 @@ final class DbEngine implements AutoCloseable {
         }
     }
 
-    /** Deletes tables the manifest does not name, unfinished tables and stale manifests; returns their names. */
-    private List<String> removeOrphans() throws IOException {
-        List<String> removed = new ArrayList<>();
-        Set<Long> live = versions.current().fileNumbers();
-        Path sstDir = dir.resolve(DbFiles.SST_DIR);
-        for (Path p : env.list(sstDir)) {
-            long number = DbFiles.sstNumber(p);
-            if (p.getFileName().toString().endsWith(DbFiles.TEMP_SUFFIX) || (number >= 0 && !live.contains(number))) {
-                env.delete(p);
-                removed.add(DbFiles.SST_DIR + "/" + p.getFileName());
-            }
+    /** Recovery's pass 2: everything in the tables is visible; the first view is published. */
+    void publishTablesAtOpen() {
+        visibleSequence = Math.max(maxTableSequence(), versions.checkpointLsn() - 1);
+        stateLock.lock();
+        try {
+            installSuperVersion();
+        } finally {
+            stateLock.unlock();
         }
-        String currentManifest = DbFiles.manifestName(versions.manifestNumber());
-        for (Path p : env.list(dir)) {
-            String name = p.getFileName().toString();
-            if ((DbFiles.manifestNumber(name) >= 0 && !name.equals(currentManifest)) || name.equals(DbFiles.CURRENT_TEMP)) {
-                env.delete(p);
-                removed.add(name);
-            }
-        }
-        if (!removed.isEmpty()) {
-            env.syncDirectory(sstDir);
-            env.syncDirectory(dir);
-        }
-        return removed;
+    }
+
+    /** Recovery's pass 3: the log this engine appends to from now on. */
+    void attachWal(Wal opened) {
+        this.wal = opened;
     }
 
     /**
-     * Redo: replays every WAL record from the checkpoint into the memtable, in LSN order. Records below the
-     * checkpoint are already in tables and are skipped, so replaying twice (a crash during recovery) gives the
-     * same state. Returns {replayed, skipped, batches}.
+     * During redo (no background threads yet): flushes the oldest memtables on this thread while more wait than
+     * the options allow, as the flush thread would.
      */
-    private long[] recoverWal() throws IOException {
-        long checkpoint = versions.checkpointLsn();
-        long[] counts = new long[3];
-        // Everything in the tables is visible; redo then raises this as it replays.
-        visibleSequence = Math.max(maxTableSequence(), checkpoint - 1);
-        if (!options.readOnly()) {
-            // An empty log (a new database, or one restored from a checkpoint) starts above every sequence in
-            // the tables, so new writes are newer than anything stored.
-            long startIfEmpty = Math.max(checkpoint, maxTableSequence() + 1);
-            long knownDurable = versions.walDurableLsn();
-            wal = Wal.open(env, dir, options.walOptions().knownDurableLsn(knownDurable), this::applyRecord,
-                    startIfEmpty);
-            if (wal.writtenLsn() < knownDurable) {
-                // A recovery mode that may drop acknowledged records cut the log below its durable end at the last
-                // clean close: the log continues from the cut, so that end no longer describes it.
-                VersionEdit lowered = new VersionEdit();
-                lowered.walDurableLsn = wal.writtenLsn();
-                versions.logAndApply(lowered);
-            }
-            if (wal.writtenLsn() < startIfEmpty) {
-                // The log ends below the checkpoint (its recovery cut a damaged tail there, or segments were
-                // lost): everything it holds is already in tables. New records must get LSNs above every
-                // sequence in the tables, so the old segments are set aside in lost/ and the log restarts.
-                LOG.warn("{}: the WAL ends at LSN {}, below the checkpoint {}; its segments hold nothing the tables"
-                        + " lack and are moved to lost/", dir, wal.writtenLsn(), startIfEmpty);
-                wal.close();
-                setAsideWalBelowCheckpoint();
-                wal = Wal.open(env, dir, options.walOptions(), this::applyRecord, startIfEmpty);
+    void flushWhileTooManyImmutables() throws IOException {
+        while (immutableCount() >= options.maxImmutableMemtables()) {
+            try {
+                background.flushOneNow();
+            } catch (IOException | RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IOException("flushing a memtable during recovery", e);
             }
         }
-        background = new BackgroundWork(this, options);
-        if (!options.readOnly()) {
-            // Running during redo, so that a long log flushes as it replays instead of stalling.
-            background.start();
-        }
-        long start = options.readOnly() ? readOnlyStart() : wal.startLsn();
-        if (start > checkpoint) {
-            throw new StorageException(ErrorCode.CORRUPTION, "the WAL starts at LSN " + start + " but redo must start at"
-                    + " the checkpoint, LSN " + checkpoint + ": segments are missing; run `redoubt db repair " + dir + "`");
-        }
-        try (WalReader reader = options.readOnly()
-                ? WalReader.open(env, dir.resolve(Wal.WAL_DIR), start)
-                : wal.newReader(start)) {
-            while (reader.next()) {
-                if (reader.lsn() < checkpoint) {
-                    counts[1]++;
-                    continue;
-                }
-                counts[0]++;
-                if (reader.type() == RecordType.WRITE_BATCH) {
-                    counts[2]++;
-                }
-                applyRecord(reader.type(), reader.lsn(), reader.nextLsn(), reader.payload(), reader.payloadOffset(),
-                        reader.payloadLength());
-            }
-        }
-        return counts;
     }
 
-    private void setAsideWalBelowCheckpoint() throws IOException {
-        Path walDir = dir.resolve(Wal.WAL_DIR);
-        Path lost = dir.resolve(Wal.LOST_DIR);
-        env.createDirectories(lost);
-        for (Path segment : env.list(walDir)) {
-            env.rename(segment, lost.resolve("below-checkpoint-" + segment.getFileName()));
+    private int immutableCount() {
+        stateLock.lock();
+        try {
+            return immutables.size();
+        } finally {
+            stateLock.unlock();
         }
-        env.syncDirectory(lost);
-        env.syncDirectory(walDir);
     }
 
-    private long maxTableSequence() {
+    /** The largest sequence in any table, or -1. */
+    long maxTableSequence() {
         long max = -1;
         Version v = versions.current();
         for (int level = 0; level < v.levelCount(); level++) {
@@ -240,11 +181,6 @@ final class DbEngine implements AutoCloseable {
             }
         }
         return max;
-    }
-
-    private long readOnlyStart() {
-        RecoveryReport r = Wal.inspect(env, dir, options.recoveryMode(), versions.walDurableLsn());
-        return r.segments() == 0 ? versions.checkpointLsn() : r.startLsn();
     }
 
     // ------------------------------------------------------------------------------------------ writes
@@ -336,11 +272,13 @@ final class DbEngine implements AutoCloseable {
      * batch into the active memtable with sequences {@code lsn + i}, then publishes them; switches the memtable
      * when it is full, or at a CHECKPOINT marker (an explicit flush).
      */
+    /** Used by {@link #applyRecord} only, which is called one record at a time. */
+    private final BatchApplier batchApplier = new BatchApplier();
+
     void applyRecord(RecordType type, long lsn, long endLsn, DirectBuffer payload, int offset, int length) {
         if (type == RecordType.WRITE_BATCH) {
             Memtable m = active;
-            int count = WriteBatchFormat.decode(payload, offset, length, lsn,
-                    (i, kind, key, value) -> m.add(key, lsn + i, kind, value));
+            int count = batchApplier.apply(m, payload, offset, length, lsn);
             if (count > 0) {
                 visibleSequence = lsn + count - 1;
             }
@@ -401,68 +339,20 @@ final class DbEngine implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------ super versions
 
-    /** REQUIRES stateLock (or single-threaded open). Publishes the current memtables and version. */
-    void installSuperVersion() {
+    /** REQUIRES stateLock. Publishes the current memtables and version. */
+    private void installSuperVersion() {
         List<Memtable> imm = new ArrayList<>();
         for (int i = immutables.size() - 1; i >= 0; i--) {
             imm.add(immutables.get(i).memtable());
         }
-        SuperVersion next = new SuperVersion(active, imm, versions.current());
-        live.add(next);
-        SuperVersion previous = current;
-        current = next;
-        if (previous != null) {
-            release(previous);
-        }
+        views.install(new SuperVersion(active, imm, versions.current()));
     }
 
-    SuperVersion acquire() {
-        while (true) {
-            SuperVersion sv = current;
-            if (sv.tryRef()) {
-                return sv;
-            }
-        }
-    }
-
-    /** Drops a reference; the last one closes memtables and deletes tables no live view still needs. */
-    void release(SuperVersion sv) {
-        if (!sv.unref()) {
-            return;
-        }
-        // Under stateLock, so that no view is being installed while we decide what nobody uses any more.
-        stateLock.lock();
-        try {
-            cleanUp(sv);
-        } finally {
-            stateLock.unlock();
-        }
-    }
-
-    /** REQUIRES stateLock. Closes and deletes what {@code sv} held that no live view still holds. */
-    private void cleanUp(SuperVersion sv) {
-        live.remove(sv);
-        Set<Memtable> memtablesInUse = new HashSet<>();
-        Set<Long> tablesInUse = new HashSet<>(pendingOutputs);
-        for (SuperVersion other : live) {
-            memtablesInUse.add(other.active);
-            memtablesInUse.addAll(other.immutables);
-            tablesInUse.addAll(other.version.fileNumbers());
-        }
-        tablesInUse.addAll(versions.current().fileNumbers());
-        if (!memtablesInUse.contains(sv.active)) {
-            sv.active.close();
-        }
-        for (Memtable m : sv.immutables) {
-            if (!memtablesInUse.contains(m)) {
-                m.close();
-            }
-        }
-        for (long number : sv.version.fileNumbers()) {
-            if (!tablesInUse.contains(number)) {
-                deleteTable(number);
-            }
-        }
+    /** For {@link SuperVersions}: REQUIRES stateLock. */
+    private Set<Long> tablesOutsideViews() {
+        Set<Long> tables = new HashSet<>(pendingOutputs);
+        tables.addAll(versions.current().fileNumbers());
+        return tables;
     }
 
     private void deleteTable(long number) {
@@ -487,7 +377,7 @@ final class DbEngine implements AutoCloseable {
      */
     byte[] get(byte[] key, long requestedSnapshot) {
         WriteBatch.checkKey(key);
-        SuperVersion sv = acquire();
+        SuperVersion sv = views.acquire();
         long snapshot = requestedSnapshot == LATEST ? visibleSequence : requestedSnapshot;
         try {
             Found found = sv.active.get(key, snapshot);
@@ -509,12 +399,12 @@ final class DbEngine implements AutoCloseable {
             }
             return found == null || found.kind() == EntryKind.DELETE ? null : found.value();
         } finally {
-            release(sv);
+            views.release(sv);
         }
     }
 
     DbIterator scan(byte[] from, byte[] to, long requestedSnapshot) {
-        SuperVersion sv = acquire();
+        SuperVersion sv = views.acquire();
         long snapshot = requestedSnapshot == LATEST ? visibleSequence : requestedSnapshot;
         List<EntryIterator> sources = new ArrayList<>();
         try {
@@ -529,12 +419,12 @@ final class DbEngine implements AutoCloseable {
                     }
                 }
             }
-            return new DbIterator(new MergingIterator(sources), from, to, snapshot, () -> release(sv));
+            return new DbIterator(new MergingIterator(sources), from, to, snapshot, () -> views.release(sv));
         } catch (RuntimeException | Error e) {
             for (EntryIterator it : sources) {
                 it.close();
             }
-            release(sv);
+            views.release(sv);
             throw e;
         }
     }
@@ -558,7 +448,8 @@ final class DbEngine implements AutoCloseable {
     }
 
     /** The oldest sequence any reader may still ask for: compaction keeps what it can see. */
-    long oldestSnapshot() {
+    @Override
+    public long oldestSnapshot() {
         synchronized (snapshots) {
             long oldest = visibleSequence;
             java.util.Map.Entry<Long, Integer> first = snapshots.firstEntry();
@@ -602,7 +493,7 @@ final class DbEngine implements AutoCloseable {
     long checkpoint(Path target) {
         flush();
         while (true) {
-            SuperVersion sv = acquire();
+            SuperVersion sv = views.acquire();
             try {
                 long checkpointLsn;
                 // The version and its checkpoint LSN must be one pair: a flush finishing in between would make
@@ -617,15 +508,43 @@ final class DbEngine implements AutoCloseable {
             } catch (IOException e) {
                 throw StorageException.fromIo("writing a checkpoint to " + target, e);
             } finally {
-                release(sv);
+                views.release(sv);
             }
         }
     }
 
     // ------------------------------------------------------------------------------------------ background
 
+    @Override
+    public VersionSet versions() {
+        return versions;
+    }
+
+    @Override
+    public TableCache tables() {
+        return tables;
+    }
+
+    @Override
+    public TableFiles newTableFiles() {
+        return new TableFiles(env, dir, sstOptions, versions::newFileNumber, pendingOutputs);
+    }
+
+    @Override
+    public void releaseOutput(long tableNumber) {
+        pendingOutputs.remove(tableNumber);
+    }
+
+    @Override
+    public void compactionCompleted(long bytesIn, long bytesOut) {
+        compactionBytesIn.addAndGet(bytesIn);
+        compactionBytesOut.addAndGet(bytesOut);
+        compactions.incrementAndGet();
+    }
+
     /** Called by the flush worker: the oldest immutable memtable, or null. */
-    ImmutableMemtable oldestImmutable() {
+    @Override
+    public ImmutableMemtable oldestImmutable() {
         stateLock.lock();
         try {
             return immutables.isEmpty() ? null : immutables.get(0);
@@ -639,7 +558,8 @@ final class DbEngine implements AutoCloseable {
      * checkpoint, then drops the memtable and wakes whoever waits for the flush (so a returning
      * {@link Db#flush} has also truncated the log).
      */
-    void flushCompleted(ImmutableMemtable done) {
+    @Override
+    public void flushCompleted(ImmutableMemtable done) {
         CrashPoints.hit(CrashPoints.FLUSH_BEFORE_WAL_TRUNCATE);
         wal.truncateBefore(Math.min(done.checkpointLsn(), retentionFloor.getAsLong()));
         stateLock.lock();
@@ -654,7 +574,8 @@ final class DbEngine implements AutoCloseable {
     }
 
     /** Called after a compaction's edit is in the manifest. */
-    void versionChanged() {
+    @Override
+    public void versionChanged() {
         stateLock.lock();
         try {
             installSuperVersion();
@@ -664,7 +585,8 @@ final class DbEngine implements AutoCloseable {
     }
 
     /** Called by a background worker that failed: the Db refuses writes from now on, saying why. */
-    void backgroundFailed(Throwable e) {
+    @Override
+    public void backgroundFailed(Throwable e) {
         String what = "a background flush or compaction failed";
         // A bare IOException (the manifest's, a rename's) goes through the one choke point, so a full disk says so.
         String description = e instanceof IOException io ? StorageException.fromIo(what, io).getMessage()
@@ -685,7 +607,8 @@ final class DbEngine implements AutoCloseable {
         return f == null ? null : f.description();
     }
 
-    boolean closing() {
+    @Override
+    public boolean closing() {
         return closing;
     }
 
@@ -694,7 +617,7 @@ final class DbEngine implements AutoCloseable {
     }
 
     DbStats stats() {
-        SuperVersion sv = acquire();
+        SuperVersion sv = views.acquire();
         try {
             List<Integer> files = new ArrayList<>();
             List<Long> bytes = new ArrayList<>();
@@ -713,7 +636,7 @@ final class DbEngine implements AutoCloseable {
                     wal == null ? 0 : wal.writtenLsn(), wal == null ? 0 : wal.durableLsn(), versions.checkpointLsn(),
                     failure());
         } finally {
-            release(sv);
+            views.release(sv);
         }
     }
 
@@ -782,11 +705,7 @@ final class DbEngine implements AutoCloseable {
         if (mbean != null) {
             mbean.unregister();
         }
-        Set<Memtable> memtables = new HashSet<>();
-        for (SuperVersion s : new ArrayList<>(live)) {
-            memtables.add(s.active);
-            memtables.addAll(s.immutables);
-        }
+        Set<Memtable> memtables = views.liveMemtables();
         memtables.add(active);
         for (Memtable m : memtables) {
             m.close();
@@ -796,6 +715,32 @@ final class DbEngine implements AutoCloseable {
             versions.close();
         } catch (IOException ignored) {
             // the manifest is fsynced after every edit; nothing is pending
+        }
+    }
+
+    /**
+     * Inserts a batch's operations straight from the log's buffer into a memtable, with sequences {@code lsn + i}:
+     * one instance reused for every record, so applying a batch allocates nothing. Not thread-safe: the applier
+     * runs one record at a time.
+     */
+    private static final class BatchApplier implements WriteBatchFormat.SliceHandler {
+        private Memtable memtable;
+        private long lsn;
+
+        int apply(Memtable m, DirectBuffer payload, int offset, int length, long batchLsn) {
+            memtable = m;
+            lsn = batchLsn;
+            try {
+                return WriteBatchFormat.decodeSlices(payload, offset, length, batchLsn, this);
+            } finally {
+                memtable = null;
+            }
+        }
+
+        @Override
+        public void op(int index, EntryKind kind, DirectBuffer buffer, int keyOffset, int keyLength, int valueOffset,
+                       int valueLength) {
+            memtable.add(buffer, keyOffset, keyLength, lsn + index, kind, valueOffset, valueLength);
         }
     }
 }

@@ -62,7 +62,7 @@ public final class ReplicationPort {
 
     /** Changes below this LSN are in tables; redo starts here. */
     public long checkpointLsn() {
-        return engine.versions.checkpointLsn();
+        return engine.versions().checkpointLsn();
     }
 
     /** The WAL segment size: a backup must use the primary's. */

@@ -24,16 +24,31 @@ final class WriteBatchFormat {
     static final int COUNT_LENGTH = 4;
     static final int MIN_OP_LENGTH = 2;
 
-    /** Receives decoded operations. */
+    /** Receives decoded operations as copies. */
     interface OpHandler {
         void op(int index, EntryKind kind, byte[] key, byte[] value);
+    }
+
+    /**
+     * Receives decoded operations as slices of the payload's buffer: valid only during the call (the write path
+     * copies them straight into the memtable's arena, allocating nothing). A DELETE's value slice is empty.
+     */
+    interface SliceHandler {
+        void op(int index, EntryKind kind, DirectBuffer buffer, int keyOffset, int keyLength, int valueOffset,
+                int valueLength);
     }
 
     private WriteBatchFormat() {
     }
 
-    /** Decodes every operation of the batch in {@code [offset, offset + length)} of {@code b}. */
+    /** Decodes every operation of the batch in {@code [offset, offset + length)} of {@code b}, as copies. */
     static int decode(DirectBuffer b, int offset, int length, long lsn, OpHandler handler) {
+        return decodeSlices(b, offset, length, lsn, (i, kind, buffer, keyOffset, keyLength, valueOffset, valueLength) ->
+                handler.op(i, kind, copy(buffer, keyOffset, keyLength), copy(buffer, valueOffset, valueLength)));
+    }
+
+    /** Decodes every operation of the batch in {@code [offset, offset + length)} of {@code b}, as slices. */
+    static int decodeSlices(DirectBuffer b, int offset, int length, long lsn, SliceHandler handler) {
         if (length < COUNT_LENGTH) {
             throw corrupt(lsn, "payload of " + length + " bytes is shorter than the count");
         }
@@ -51,11 +66,19 @@ final class WriteBatchFormat {
             if (kind == null) {
                 throw corrupt(lsn, "unknown operation kind at operation " + i);
             }
-            long[] cursor = {at};
-            byte[] key = lengthPrefixed(b, cursor, end, Limits.MAX_KEY_BYTES, lsn);
-            byte[] value = kind == EntryKind.PUT ? lengthPrefixed(b, cursor, end, Limits.MAX_VALUE_BYTES, lsn) : EMPTY;
-            at = (int) cursor[0];
-            handler.op(i, kind, key, value);
+            long key = lengthPrefixed(b, at, end, Limits.MAX_KEY_BYTES, lsn);
+            int keyOffset = sliceOffset(key);
+            int keyLength = sliceLength(key);
+            at = keyOffset + keyLength;
+            int valueOffset = at;
+            int valueLength = 0;
+            if (kind == EntryKind.PUT) {
+                long value = lengthPrefixed(b, at, end, Limits.MAX_VALUE_BYTES, lsn);
+                valueOffset = sliceOffset(value);
+                valueLength = sliceLength(value);
+                at = valueOffset + valueLength;
+            }
+            handler.op(i, kind, b, keyOffset, keyLength, valueOffset, valueLength);
         }
         if (at != end) {
             throw corrupt(lsn, (end - at) + " bytes left after the last operation");
@@ -65,8 +88,20 @@ final class WriteBatchFormat {
 
     static final byte[] EMPTY = new byte[0];
 
-    private static byte[] lengthPrefixed(DirectBuffer b, long[] cursor, int end, int max, long lsn) {
-        int at = (int) cursor[0];
+    private static byte[] copy(DirectBuffer b, int offset, int length) {
+        if (length == 0) {
+            return EMPTY;
+        }
+        byte[] bytes = new byte[length];
+        b.getBytes(offset, bytes);
+        return bytes;
+    }
+
+    /**
+     * Reads a varint32 length at {@code at} and checks it against {@code max} and the bytes left before
+     * {@code end}; returns the slice it announces as {@code offset << 32 | length} (both non-negative ints).
+     */
+    private static long lengthPrefixed(DirectBuffer b, int at, int end, int max, long lsn) {
         long length = 0;
         int shift = 0;
         while (true) {
@@ -83,10 +118,15 @@ final class WriteBatchFormat {
         if (length > max || length > end - at) {
             throw corrupt(lsn, "length " + length + " exceeds the bound " + Math.min(max, end - at));
         }
-        byte[] bytes = new byte[(int) length];
-        b.getBytes(at, bytes);
-        cursor[0] = at + length;
-        return bytes;
+        return (long) at << 32 | length;
+    }
+
+    private static int sliceOffset(long slice) {
+        return (int) (slice >>> 32);
+    }
+
+    private static int sliceLength(long slice) {
+        return (int) slice;
     }
 
     private static StorageException corrupt(long lsn, String problem) {

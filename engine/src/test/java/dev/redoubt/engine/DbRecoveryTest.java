@@ -22,6 +22,29 @@ class DbRecoveryTest {
     }
 
     @Test
+    void aLogLongerThanTheMemtablesAllowIsFlushedDuringRedoAndNothingIsLost() {
+        SimulatedStorageEnv env = new SimulatedStorageEnv();
+        DbOptions small = DbModelTest.smallOptions().memtableBytes(64 * 1024).maxImmutableMemtables(1);
+        // Written with memtables large enough to hold it all: the log, not the tables, holds every write.
+        try (Db db = Db.open(env, DIR, DbModelTest.smallOptions().memtableBytes(64L << 20))) {
+            for (int i = 0; i < 5000; i++) {
+                db.put(String.format("k%05d", i).getBytes(), String.format("value-%050d", i).getBytes());
+            }
+        }
+        try (Db db = Db.open(env, DIR, small)) {
+            DbRecoveryReport report = db.recoveryReport();
+            assertThat(report.recordsReplayed()).isGreaterThanOrEqualTo(5000);
+            // Redo outgrew one active plus one immutable memtable of 64 KiB several times over: it flushed as it
+            // went (before the background threads started), and nothing was lost.
+            assertThat(db.stats().flushes()).as("%s", report).isPositive();
+            assertThat(db.stats().immutableMemtables()).isLessThanOrEqualTo(1);
+            List<String> all = dump(db);
+            assertThat(all).hasSize(5000);
+            assertThat(all.get(4999)).isEqualTo(String.format("k04999=value-%050d", 4999));
+        }
+    }
+
+    @Test
     void openingTwiceInARowAfterACrashGivesIdenticalState() {
         Random r = new Random(SEED);
         SimulatedStorageEnv env = new SimulatedStorageEnv();

@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
+import org.agrona.DirectBuffer;
 
 /**
  * The sorted in-memory write buffer: every version of every key written since the last flush, in
@@ -157,32 +158,59 @@ public final class Memtable implements AutoCloseable {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(kind, "kind");
         byte[] v = checkValue(kind, value);
-        checkBounds(key, sequence, v);
+        checkBounds(key.length, sequence, v.length);
+        add(key, MemtableNode.BYTE_ARRAY_BASE, key.length, sequence, kind, v, MemtableNode.BYTE_ARRAY_BASE, v.length);
+    }
+
+    /**
+     * As {@link #add(byte[], long, EntryKind, byte[])}, the key and value read from {@code source} at their
+     * offsets: nothing is allocated on the heap (the write path decodes a batch straight into the arena).
+     *
+     * @param valueLength must be 0 for a DELETE
+     */
+    public void add(DirectBuffer source, int keyOffset, int keyLength, long sequence, EntryKind kind, int valueOffset,
+                    int valueLength) {
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(kind, "kind");
+        if (kind == EntryKind.DELETE && valueLength != 0) {
+            throw new IllegalArgumentException("a DELETE carries no value, got " + valueLength + " bytes");
+        }
+        checkBounds(keyLength, sequence, valueLength);
+        source.boundsCheck(keyOffset, keyLength);
+        source.boundsCheck(valueOffset, valueLength);
+        long address = source.addressOffset();
+        Object base = source.byteArray();
+        add(base, address + keyOffset, keyLength, sequence, kind, base, address + valueOffset, valueLength);
+    }
+
+    private void add(Object keyBase, long keyAddress, int keyLength, long sequence, EntryKind kind, Object valueBase,
+                     long valueAddress, int valueLength) {
         if (immutable) {
             throw new IllegalStateException("memtable is immutable: add to the new active memtable");
         }
         acquire();
         assert enterAdd();
         try {
-            insert(key, sequence, kind, v);
+            insert(keyBase, keyAddress, keyLength, sequence, kind, valueBase, valueAddress, valueLength);
         } finally {
             assert exitAdd();
             release();
         }
     }
 
-    private void insert(byte[] key, long sequence, EntryKind kind, byte[] value) {
+    private void insert(Object keyBase, long keyAddress, int keyLength, long sequence, EntryKind kind,
+                        Object valueBase, long valueAddress, int valueLength) {
         long h = head;
         if (h == 0) {
             h = arena.allocate(MemtableNode.size(MemtableNode.MAX_HEIGHT, 0, 0));
             MemtableNode.writeHead(h);
             head = h;
         }
-        long prefix = MemtableNode.prefixOf(key);
+        long prefix = MemtableNode.prefixOf(keyBase, keyAddress, keyLength);
         long[] prev = predecessors;
-        long at = findGreaterOrEqual(h, key, prefix, sequence, prev);
-        if (at != 0 && MemtableNode.compareTo(at, key, prefix, sequence) == 0) {
-            throw new IllegalStateException("key " + describe(key) + " at sequence " + sequence
+        long at = findGreaterOrEqual(h, keyBase, keyAddress, keyLength, prefix, sequence, prev);
+        if (at != 0 && MemtableNode.compareTo(at, keyBase, keyAddress, keyLength, prefix, sequence) == 0) {
+            throw new IllegalStateException("key " + describe(MemtableNode.key(at)) + " at sequence " + sequence
                     + " is already in this memtable: a (key, sequence) pair is added once (redo must skip what"
                     + " the memtable holds)");
         }
@@ -199,8 +227,9 @@ public final class Memtable implements AutoCloseable {
             // down a level: harmless.
             maxHeight = height;
         }
-        long node = arena.allocate(MemtableNode.size(height, key.length, value.length));
-        MemtableNode.write(node, height, sequence, kind, key, prefix, value);
+        long node = arena.allocate(MemtableNode.size(height, keyLength, valueLength));
+        MemtableNode.write(node, height, sequence, kind, keyBase, keyAddress, keyLength, prefix, valueBase,
+                valueAddress, valueLength);
         for (int level = 0; level < height; level++) {
             MemtableNode.setNextUnpublished(node, level, MemtableNode.next(prev[level], level));
             MemtableNode.linkNext(prev[level], level, node);
@@ -233,8 +262,10 @@ public final class Memtable implements AutoCloseable {
             }
             // The first version at or after (key, snapshot) in internal order: the newest one <= snapshot,
             // if the key has one, else some greater key.
-            long found = findGreaterOrEqual(h, key, MemtableNode.prefixOf(key), snapshotSequence, null);
-            if (found == 0 || !MemtableNode.hasKey(found, key)) {
+            long base = MemtableNode.BYTE_ARRAY_BASE;
+            long found = findGreaterOrEqual(h, key, base, key.length, MemtableNode.prefixOf(key, base, key.length),
+                    snapshotSequence, null);
+            if (found == 0 || !MemtableNode.hasKey(found, key, base, key.length)) {
                 return null;
             }
             return new Found(MemtableNode.kind(found), MemtableNode.sequence(found), MemtableNode.value(found));
@@ -265,12 +296,13 @@ public final class Memtable implements AutoCloseable {
      * The first node at or after ({@code key}, {@code sequence}) in internal order, or 0; when {@code prev} is
      * given (the writer), each level's last node before that position is left in it. Any thread.
      */
-    long findGreaterOrEqual(long head, byte[] key, long prefix, long sequence, long[] prev) {
+    long findGreaterOrEqual(long head, Object keyBase, long keyAddress, int keyLength, long prefix, long sequence,
+                            long[] prev) {
         long x = head;
         int level = maxHeight - 1;
         for (;;) {
             long next = MemtableNode.next(x, level);
-            if (next != 0 && MemtableNode.compareTo(next, key, prefix, sequence) < 0) {
+            if (next != 0 && MemtableNode.compareTo(next, keyBase, keyAddress, keyLength, prefix, sequence) < 0) {
                 x = next;
             } else {
                 if (prev != null) {
@@ -428,13 +460,16 @@ public final class Memtable implements AutoCloseable {
         return Objects.requireNonNull(value, "value of a PUT (use an empty array for an empty value)");
     }
 
-    private static void checkBounds(byte[] key, long sequence, byte[] value) {
-        if (key.length > Limits.MAX_KEY_BYTES) {
-            throw new IllegalArgumentException("key is " + key.length + " bytes, over the limit of "
+    private static void checkBounds(int keyLength, long sequence, int valueLength) {
+        if (keyLength < 0 || valueLength < 0) {
+            throw new IllegalArgumentException("negative length: key " + keyLength + ", value " + valueLength);
+        }
+        if (keyLength > Limits.MAX_KEY_BYTES) {
+            throw new IllegalArgumentException("key is " + keyLength + " bytes, over the limit of "
                     + Limits.MAX_KEY_BYTES + " bytes (Limits.MAX_KEY_BYTES)");
         }
-        if (value.length > Limits.MAX_VALUE_BYTES) {
-            throw new IllegalArgumentException("value is " + value.length + " bytes, over the limit of "
+        if (valueLength > Limits.MAX_VALUE_BYTES) {
+            throw new IllegalArgumentException("value is " + valueLength + " bytes, over the limit of "
                     + Limits.MAX_VALUE_BYTES + " bytes (Limits.MAX_VALUE_BYTES)");
         }
         if (sequence < 0) {

@@ -48,7 +48,9 @@ final class MemtableIterator implements EntryIterator {
         checkOpen();
         long head = owner.head();
         // (key, Long.MAX_VALUE) sorts before every version of key: the newest version comes first.
-        position(head == 0 ? 0 : owner.findGreaterOrEqual(head, key, MemtableNode.prefixOf(key), Long.MAX_VALUE, null));
+        long base = MemtableNode.BYTE_ARRAY_BASE;
+        position(head == 0 ? 0 : owner.findGreaterOrEqual(head, key, base, key.length,
+                MemtableNode.prefixOf(key, base, key.length), Long.MAX_VALUE, null));
     }
 
     @Override

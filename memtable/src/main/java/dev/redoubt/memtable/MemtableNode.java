@@ -51,7 +51,8 @@ final class MemtableNode {
     static final byte KIND_PUT = 0;
     static final byte KIND_DELETE = 1;
 
-    private static final long BYTE_ARRAY_BASE = BufferUtil.ARRAY_BASE_OFFSET;
+    /** Where a {@code byte[]}'s first element is, for {@code Unsafe}'s (base, offset) addressing. */
+    static final long BYTE_ARRAY_BASE = BufferUtil.ARRAY_BASE_OFFSET;
 
     private MemtableNode() {
     }
@@ -62,11 +63,16 @@ final class MemtableNode {
         return (int) ((raw + 7) & ~7L);
     }
 
-    /** Fills a node at {@code node} (of {@link #size} bytes, 8-aligned) with its fields, key and value; no links. */
-    static void write(long node, int height, long sequence, EntryKind kind, byte[] key, long prefix, byte[] value) {
+    /**
+     * Fills a node at {@code node} (of {@link #size} bytes, 8-aligned) with its fields, key and value; no links.
+     * Key and value are read at ({@code base}, {@code address}) as {@code Unsafe} addresses them: a {@code byte[]}
+     * and {@link #BYTE_ARRAY_BASE} plus an index, or null and an absolute address.
+     */
+    static void write(long node, int height, long sequence, EntryKind kind, Object keyBase, long keyAddress,
+                      int keyLength, long prefix, Object valueBase, long valueAddress, int valueLength) {
         UnsafeApi.putLong(node + SEQUENCE, sequence);
-        UnsafeApi.putInt(node + KEY_LENGTH, key.length);
-        UnsafeApi.putInt(node + VALUE_LENGTH, value.length);
+        UnsafeApi.putInt(node + KEY_LENGTH, keyLength);
+        UnsafeApi.putInt(node + VALUE_LENGTH, valueLength);
         UnsafeApi.putLong(node + KIND, 0); // bytes 16..23: kind, height, zeros
         UnsafeApi.putByte(node + KIND, kind == EntryKind.DELETE ? KIND_DELETE : KIND_PUT);
         UnsafeApi.putByte(node + HEIGHT, (byte) height);
@@ -75,10 +81,10 @@ final class MemtableNode {
             UnsafeApi.putLong(node + NEXT + 8L * level, 0);
         }
         long keyAt = keyAddress(node, height);
-        UnsafeApi.copyMemory(key, BYTE_ARRAY_BASE, null, keyAt, key.length);
-        UnsafeApi.copyMemory(value, BYTE_ARRAY_BASE, null, keyAt + key.length, value.length);
-        long end = keyAt + key.length + value.length;
-        long padded = node + size(height, key.length, value.length);
+        UnsafeApi.copyMemory(keyBase, keyAddress, null, keyAt, keyLength);
+        UnsafeApi.copyMemory(valueBase, valueAddress, null, keyAt + keyLength, valueLength);
+        long end = keyAt + keyLength + valueLength;
+        long padded = node + size(height, keyLength, valueLength);
         for (long a = end; a < padded; a++) {
             UnsafeApi.putByte(a, (byte) 0);
         }
@@ -86,7 +92,7 @@ final class MemtableNode {
 
     /** Makes {@code node} a head: height {@link #MAX_HEIGHT}, empty key, every link 0. */
     static void writeHead(long node) {
-        write(node, MAX_HEIGHT, Long.MAX_VALUE, EntryKind.PUT, Memtable.EMPTY_BYTES, 0, Memtable.EMPTY_BYTES);
+        write(node, MAX_HEIGHT, Long.MAX_VALUE, EntryKind.PUT, null, 0, 0, 0, null, 0, 0);
     }
 
     static long sequence(long node) {
@@ -148,61 +154,62 @@ final class MemtableNode {
         return value;
     }
 
-    /** The first 8 bytes of {@code key}, big-endian, zero-padded. */
-    static long prefixOf(byte[] key) {
-        if (key.length >= Long.BYTES) {
-            return UnsafeApi.getLongUnaligned(key, BYTE_ARRAY_BASE, true);
+    /** The first 8 bytes of the key at ({@code base}, {@code address}), big-endian, zero-padded. */
+    static long prefixOf(Object base, long address, int length) {
+        if (length >= Long.BYTES) {
+            return UnsafeApi.getLongUnaligned(base, address, true);
         }
         long p = 0;
         for (int i = 0; i < Long.BYTES; i++) {
-            p = p << 8 | (i < key.length ? key[i] & 0xFF : 0);
+            p = p << 8 | (i < length ? UnsafeApi.getByte(base, address + i) & 0xFF : 0);
         }
         return p;
     }
 
     /**
-     * Where {@code node} stands relative to the position ({@code key}, {@code sequence}) in internal order:
-     * negative when the node comes first, 0 at that very key and sequence, positive after.
+     * Where {@code node} stands relative to the position (the key at ({@code base}, {@code address}) of
+     * {@code length} bytes, {@code sequence}) in internal order: negative when the node comes first, 0 at that
+     * very key and sequence, positive after. {@code prefix} is {@link #prefixOf} that key.
      */
-    static int compareTo(long node, byte[] key, long keyPrefix, long sequence) {
-        long prefix = UnsafeApi.getLong(node + PREFIX);
-        if (prefix != keyPrefix) {
+    static int compareTo(long node, Object base, long address, int length, long prefix, long sequence) {
+        long nodePrefix = UnsafeApi.getLong(node + PREFIX);
+        if (nodePrefix != prefix) {
             // A shorter key is zero-padded: where prefixes differ, that order is the keys' order.
-            return Long.compareUnsigned(prefix, keyPrefix);
+            return Long.compareUnsigned(nodePrefix, prefix);
         }
-        int c = compareKey(node, key);
+        int c = compareKey(node, base, address, length);
         // Sequence descending: the node comes first when its sequence is larger.
         return c != 0 ? c : Long.compare(sequence, sequence(node));
     }
 
-    /** Whether {@code node}'s key is {@code key}. */
-    static boolean hasKey(long node, byte[] key) {
-        return keyLength(node) == key.length && compareKey(node, key) == 0;
+    /** Whether {@code node}'s key is the {@code length} bytes at ({@code base}, {@code address}). */
+    static boolean hasKey(long node, Object base, long address, int length) {
+        return keyLength(node) == length && compareKey(node, base, address, length) == 0;
     }
 
     /**
-     * The node's key against {@code key}, unsigned lexicographic, 8 bytes at a time: a big-endian long compared
+     * The node's key against the given one, unsigned lexicographic, 8 bytes at a time: a big-endian long compared
      * unsigned orders exactly as its 8 bytes compared one by one as unsigned bytes.
      */
-    private static int compareKey(long node, byte[] key) {
-        int length = keyLength(node);
+    private static int compareKey(long node, Object base, long address, int length) {
+        int nodeLength = keyLength(node);
         long at = keyAddress(node, height(node));
-        int common = Math.min(length, key.length);
+        int common = Math.min(nodeLength, length);
         int i = 0;
         for (; i + Long.BYTES <= common; i += Long.BYTES) {
             long x = UnsafeApi.getLongUnaligned(null, at + i, true);
-            long y = UnsafeApi.getLongUnaligned(key, BYTE_ARRAY_BASE + i, true);
+            long y = UnsafeApi.getLongUnaligned(base, address + i, true);
             if (x != y) {
                 return Long.compareUnsigned(x, y);
             }
         }
         for (; i < common; i++) {
             int x = UnsafeApi.getByte(at + i) & 0xFF;
-            int y = key[i] & 0xFF;
+            int y = UnsafeApi.getByte(base, address + i) & 0xFF;
             if (x != y) {
                 return x - y;
             }
         }
-        return Integer.compare(length, key.length);
+        return Integer.compare(nodeLength, length);
     }
 }

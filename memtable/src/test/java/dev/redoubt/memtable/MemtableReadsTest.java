@@ -15,6 +15,37 @@ import org.junit.jupiter.api.Test;
 class MemtableReadsTest {
 
     @Test
+    void versionsAddedFromSlicesOfDirectAndHeapBuffersReadBackLikeThoseAddedFromArrays() {
+        java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(64);
+        org.agrona.concurrent.UnsafeBuffer offHeap = new org.agrona.concurrent.UnsafeBuffer(direct);
+        offHeap.putBytes(3, b("key-long-enough"));
+        offHeap.putBytes(30, b("value-1"));
+        org.agrona.concurrent.UnsafeBuffer onHeap = new org.agrona.concurrent.UnsafeBuffer(new byte[40], 5, 30);
+        onHeap.putBytes(1, b("key-long-enough"));
+        try (Memtable m = new Memtable(1 << 20)) {
+            m.add(offHeap, 3, 15, 1, EntryKind.PUT, 30, 7);
+            m.add(onHeap, 1, 15, 2, EntryKind.DELETE, 0, 0);
+            m.add(b("key-long-enougg"), 3, EntryKind.PUT, b("before"));
+            assertThat(m.get(b("key-long-enough"), 1)).satisfies(f -> assertFound(f, EntryKind.PUT, 1, "value-1"));
+            assertThat(m.get(b("key-long-enough"), 2)).satisfies(f -> assertFound(f, EntryKind.DELETE, 2, ""));
+            assertThatThrownBy(() -> m.add(offHeap, 3, 15, 1, EntryKind.PUT, 30, 7))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("already in this memtable");
+            assertThatThrownBy(() -> m.add(offHeap, 60, 15, 4, EntryKind.PUT, 0, 1))
+                    .as("a slice past the buffer's end").isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> m.add(onHeap, 1, 15, 5, EntryKind.DELETE, 0, 3))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("DELETE");
+            try (EntryIterator it = m.iterator(Long.MAX_VALUE)) {
+                it.seekToFirst();
+                assertThat(new String(it.key(), StandardCharsets.UTF_8)).isEqualTo("key-long-enougg");
+                it.next();
+                assertThat(it.sequence()).isEqualTo(2);
+                it.next();
+                assertThat(it.value()).isEqualTo(b("value-1"));
+            }
+        }
+    }
+
+    @Test
     void getReturnsTheNewestVersionAtOrBelowTheSnapshot() {
         try (Memtable m = new Memtable(1 << 20)) {
             m.add(b("k"), 10, EntryKind.PUT, b("v10"));
