@@ -9,9 +9,6 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.atomic.AtomicReferenceArray;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.zip.CRC32C;
 import net.jpountz.lz4.LZ4Compressor;
@@ -55,10 +52,7 @@ final class LogWriter implements AutoCloseable {
     private static final int MAX_MESSAGES_PER_READ = 4096;
     private static final int MAX_READS_PER_CYCLE = 16;
     private static final int STAGING_BYTES = 1024 * 1024;
-    private static final int MAX_WAITERS = 128;
     private static final int SPINS_BEFORE_PARK = 20;
-    /** Waiters are unparked by the leader; the timeout is only a safety net against a missed wake-up. */
-    private static final long PARK_NANOS = 1_000_000L;
     private static final int MAX_PENDING_FUTURES = 1 << 16;
 
     private final WalOptions options;
@@ -67,9 +61,22 @@ final class LogWriter implements AutoCloseable {
     private final ManyToOneRingBuffer ring;
     private final Object reserveLock = new Object();
     private final ReentrantLock writeLock = new ReentrantLock();
-    private final AtomicReferenceArray<Thread> waiters = new AtomicReferenceArray<>(MAX_WAITERS);
-    /** What each parked waiter waits for: {@code lsn << 1 | (durable ? 1 : 0)}; set before its thread is. */
-    private final AtomicLongArray waiterTargets = new AtomicLongArray(MAX_WAITERS);
+    private final CommitWaiters waiters = new CommitWaiters(new CommitWaiters.LogProgress() {
+        @Override
+        public boolean reached(long lsn, boolean durable) {
+            return LogWriter.this.reached(lsn, durable);
+        }
+
+        @Override
+        public boolean failed() {
+            return failure != null;
+        }
+
+        @Override
+        public boolean leading() {
+            return writeLock.isLocked();
+        }
+    });
     private final AtomicLong requestedDurableLsn = new AtomicLong();
     /** Threads between the start of an append and its acknowledgement: who could still join a group. */
     private final AtomicInteger appendersInFlight = new AtomicInteger();
@@ -78,6 +85,7 @@ final class LogWriter implements AutoCloseable {
     private final ControlledMessageHandler copyToStaging = this::copyToStaging;
     private final RecordApplier applier;
     private final PayloadInflater inflater = new PayloadInflater();
+    private final ReplicaChunkCheck replicaCheck;
     private final CRC32C leaderCrc = new CRC32C();
 
     // reserve: the LSN the next record gets, and the end of the segment it must fit in.
@@ -150,6 +158,7 @@ final class LogWriter implements AutoCloseable {
         this.applier = applier;
         this.groupCommitWaitNanos = options.groupCommitWaitMicros() * 1000L;
         this.allocator = allocator;
+        this.replicaCheck = new ReplicaChunkCheck(allocator.segmentBytes(), inflater);
         this.ring = new ManyToOneRingBuffer(new UnsafeBuffer(
                 ByteBuffer.allocateDirect(options.ringBytes() + RingBufferDescriptor.TRAILER_LENGTH)));
         // A group always fits a ring message, so every record can be staged.
@@ -212,11 +221,8 @@ final class LogWriter implements AutoCloseable {
         }
         try {
             MutableDirectBuffer rb = ring.buffer();
-            WalRecordDescriptor.writeHeader(rb, index, type, flags, stored, length, lsn, recordEpoch, durableLsn);
-            rb.putBytes(index + WalRecordDescriptor.HEADER_LENGTH, payload, payloadOffset, stored);
-            int covered = WalRecordDescriptor.checksummedLength(type.code(), stored);
-            WalRecordDescriptor.putChecksum(rb, index,
-                    WalRecordDescriptor.computeChecksum(s.crc, s.ringView(rb.byteBuffer()), index, covered));
+            WalRecordDescriptor.writeRecord(rb, s.ringView(rb.byteBuffer()), s.crc, index, type, flags, payload,
+                    payloadOffset, stored, length, lsn, recordEpoch, durableLsn);
             ring.commit(index);
         } catch (RuntimeException | Error e) {
             // The LSN is taken: without this record the log would have a hole, so the log fails.
@@ -300,10 +306,8 @@ final class LogWriter implements AutoCloseable {
                 long lsn = reserve(recordLength);
                 reserveLsn = lsn + recordLength;
                 recordsEnqueued++;
-                WalRecordDescriptor.writeHeader(b, 0, type, flags, stored, rawLength, lsn, epoch, durableLsn);
-                b.putBytes(WalRecordDescriptor.HEADER_LENGTH, payload, offset, stored);
-                WalRecordDescriptor.putChecksum(b, 0, WalRecordDescriptor.computeChecksum(new CRC32C(),
-                        record.duplicate(), 0, WalRecordDescriptor.checksummedLength(type.code(), stored)));
+                WalRecordDescriptor.writeRecord(b, record.duplicate(), new CRC32C(), 0, type, flags, payload, offset,
+                        stored, rawLength, lsn, epoch, durableLsn);
                 if (future != null) {
                     offerFuture(new PendingAppend(lsn, future.durable, future.future));
                 }
@@ -311,18 +315,25 @@ final class LogWriter implements AutoCloseable {
                 return lsn;
             } finally {
                 writeLock.unlock();
-                wakeWaiters();
+                waiters.wake();
             }
         }
     }
 
-    /** Counts the calling thread as an appender that may join the next group (see {@link #gatherGroup}). */
-    void enterAppend() {
+    /**
+     * Appends a record and returns its LSN once it is written ({@code durable} false) or fsynced (true). While
+     * it runs, the calling thread counts as an appender that may still join the next group (see
+     * {@link #gatherGroup}).
+     */
+    long append(RecordType type, DirectBuffer src, int offset, int length, boolean durable) {
         appendersInFlight.incrementAndGet();
-    }
-
-    void exitAppend() {
-        appendersInFlight.decrementAndGet();
+        try {
+            long lsn = enqueue(type, src, offset, length, null);
+            await(lsn, durable);
+            return lsn;
+        } finally {
+            appendersInFlight.decrementAndGet();
+        }
     }
 
     /** Waits until the record at {@code lsn} is written ({@code durable} false) or fsynced (true). */
@@ -344,68 +355,19 @@ final class LogWriter implements AutoCloseable {
                 } finally {
                     writeLock.unlock();
                 }
-                wakeWaiters();
+                waiters.wake();
                 continue;
             }
             if (spins++ < SPINS_BEFORE_PARK) {
                 Thread.onSpinWait();
                 continue;
             }
-            parkUntilWoken(lsn, durable);
+            waiters.parkUntilWoken(lsn, durable);
         }
     }
 
     private boolean reached(long lsn, boolean durable) {
         return (durable ? durableLsn : writtenLsn) > lsn;
-    }
-
-    private void parkUntilWoken(long lsn, boolean durable) {
-        Thread me = Thread.currentThread();
-        int slot = -1;
-        long target = lsn << 1 | (durable ? 1 : 0);
-        for (int i = (int) (me.getId() % MAX_WAITERS), n = 0; n < MAX_WAITERS; i = (i + 1) % MAX_WAITERS, n++) {
-            if (waiters.get(i) == null) {
-                waiterTargets.set(i, target);
-                if (waiters.compareAndSet(i, null, me)) {
-                    slot = i;
-                    break;
-                }
-            }
-        }
-        try {
-            // Registered before this check, so a leader that unlocks after it will see us and unpark us.
-            if (!reached(lsn, durable) && failure == null && writeLock.isLocked()) {
-                LockSupport.parkNanos(this, PARK_NANOS);
-            }
-        } finally {
-            if (slot >= 0) {
-                waiters.set(slot, null);
-            }
-        }
-    }
-
-    /**
-     * Unparks every waiter whose record is now written or durable as it asked, and one waiter whose record is
-     * not, to lead the next group. Waking the others would only cost them a context switch and a re-park.
-     */
-    private void wakeWaiters() {
-        Thread nextLeader = null;
-        boolean failed = failure != null;
-        for (int i = 0; i < MAX_WAITERS; i++) {
-            Thread t = waiters.get(i);
-            if (t == null) {
-                continue;
-            }
-            long target = waiterTargets.get(i);
-            if (failed || reached(target >>> 1, (target & 1) != 0)) {
-                LockSupport.unpark(t);
-            } else if (nextLeader == null) {
-                nextLeader = t;
-            }
-        }
-        if (nextLeader != null) {
-            LockSupport.unpark(nextLeader);
-        }
     }
 
     /** With the ring full: drain it if nobody else is leading, else give the leader the core. */
@@ -417,7 +379,7 @@ final class LogWriter implements AutoCloseable {
             } finally {
                 writeLock.unlock();
             }
-            wakeWaiters();
+            waiters.wake();
         } else {
             Thread.yield();
         }
@@ -638,7 +600,7 @@ final class LogWriter implements AutoCloseable {
             failure = cause;
         }
         failPendingFutures();
-        wakeWaiters();
+        waiters.wake();
     }
 
     // ------------------------------------------------------------------------------------------ replica
@@ -670,7 +632,8 @@ final class LogWriter implements AutoCloseable {
             try {
                 UnsafeBuffer records = new UnsafeBuffer(chunk);
                 ByteBuffer view = chunk.duplicate();
-                long lastEpoch = checkReplicated(records, view, chunk.position(), chunk.limit());
+                long lastEpoch = replicaCheck.check(records, view, chunk.position(), chunk.limit(), position, activeEnd,
+                        epoch);
                 writeReplicated(records, view, chunk.position(), chunk.limit());
                 activeFile.force();
                 fsyncs++;
@@ -688,87 +651,13 @@ final class LogWriter implements AutoCloseable {
                 durableLsn = position;
                 return position;
             } catch (IOException | RuntimeException e) {
-                if (!(e instanceof ReplicaChunkException)) {
+                if (!(e instanceof ReplicaChunkCheck.RejectedChunkException)) {
                     fail(e);
                 }
                 throw e;
             } finally {
                 writeLock.unlock();
             }
-        }
-    }
-
-    /** Validates a replicated chunk against this log's end and geometry; returns the epoch of its last record. */
-    private long checkReplicated(UnsafeBuffer b, ByteBuffer view, int from, int to) {
-        long expected = position;
-        long segmentEnd = activeEnd;
-        long lastEpoch = epoch;
-        CRC32C crc = leaderCrc;
-        for (int at = from; at < to; ) {
-            int remaining = to - at;
-            if (remaining < WalRecordDescriptor.HEADER_LENGTH) {
-                throw new ReplicaChunkException("a record header is cut short: " + remaining + " bytes at LSN " + expected);
-            }
-            long lsn = WalRecordDescriptor.lsn(b, at);
-            if (lsn == segmentEnd && segmentEnd - expected < WalRecordDescriptor.HEADER_LENGTH) {
-                expected = segmentEnd; // the previous segment ended with too little room for a padding header
-                segmentEnd += allocator.segmentBytes();
-            }
-            if (lsn != expected) {
-                throw new ReplicaChunkException("record of LSN " + lsn + " where LSN " + expected + " is next"
-                        + (lsn > expected ? " (a gap: the stream skipped bytes, or the primary's segment size differs"
-                        + " from this log's " + allocator.segmentBytes() + " bytes; both must use the same segment size)" : ""));
-            }
-            int stored = WalRecordDescriptor.storedLength(b, at);
-            byte typeCode = WalRecordDescriptor.typeCode(b, at);
-            RecordType type = RecordType.fromCode(typeCode);
-            if (type == null) {
-                throw new ReplicaChunkException("unknown record type " + typeCode + " at LSN " + lsn);
-            }
-            boolean padding = type == RecordType.PADDING;
-            long recordEnd = lsn + WalRecordDescriptor.HEADER_LENGTH + (long) stored;
-            int sent = padding ? WalRecordDescriptor.HEADER_LENGTH : WalRecordDescriptor.HEADER_LENGTH + stored;
-            if (stored < 0 || stored > WalRecordDescriptor.MAX_PAYLOAD_LIMIT || (!padding && sent > remaining)) {
-                throw new ReplicaChunkException("stored length " + stored + " at LSN " + lsn + " exceeds the "
-                        + remaining + " bytes left in the chunk");
-            }
-            int covered = WalRecordDescriptor.checksummedLength(typeCode, stored);
-            if (WalRecordDescriptor.checksum(b, at) != WalRecordDescriptor.computeChecksum(crc, view, at, covered)) {
-                throw new ReplicaChunkException("checksum mismatch in the record of LSN " + lsn);
-            }
-            String invalid = WalRecordDescriptor.invalidFields(b, at, type, stored, lsn);
-            if (invalid != null) {
-                throw new ReplicaChunkException(invalid + " in the record of LSN " + lsn);
-            }
-            if (padding ? recordEnd != segmentEnd : recordEnd > segmentEnd) {
-                throw new ReplicaChunkException("the record of LSN " + lsn + " ends at " + recordEnd + " but this "
-                        + "log's segment ends at " + segmentEnd + ": primary and backup must use the same segment size ("
-                        + allocator.segmentBytes() + " bytes here)");
-            }
-            if (!padding && (WalRecordDescriptor.flags(b, at) & WalRecordDescriptor.FLAG_LZ4) != 0) {
-                checkInflates(b, at, stored, lsn);
-            }
-            long recordEpoch = WalRecordDescriptor.epoch(b, at);
-            if (recordEpoch < lastEpoch) {
-                throw new ReplicaChunkException("the record of LSN " + lsn + " has epoch " + recordEpoch
-                        + ", older than epoch " + lastEpoch + " this log already holds");
-            }
-            lastEpoch = recordEpoch;
-            expected = recordEnd;
-            at += sent;
-        }
-        return lastEpoch;
-    }
-
-    /**
-     * A compressed payload must inflate to exactly its raw length before the record is written: the applier
-     * would otherwise fail on it after the fsync, with the bad record already in the log.
-     */
-    private void checkInflates(UnsafeBuffer b, int at, int stored, long lsn) {
-        int raw = WalRecordDescriptor.rawLength(b, at);
-        if (inflater.inflate(b, at + WalRecordDescriptor.HEADER_LENGTH, stored, raw) == null) {
-            throw new ReplicaChunkException("the LZ4 payload of the record of LSN " + lsn
-                    + " does not inflate to its raw length " + raw);
         }
     }
 
@@ -810,15 +699,6 @@ final class LogWriter implements AutoCloseable {
         }
     }
 
-    /** A replicated chunk that does not continue this log; nothing was written and the log stays usable. */
-    static final class ReplicaChunkException extends StorageException {
-        private static final long serialVersionUID = 1L;
-
-        ReplicaChunkException(String message) {
-            super(ErrorCode.CORRUPTION, "rejected a replicated WAL chunk: " + message);
-        }
-    }
-
     // ------------------------------------------------------------------------------------------ flusher
 
     /** Called by the flusher thread every interval: writes and fsyncs whatever is pending. */
@@ -832,7 +712,7 @@ final class LogWriter implements AutoCloseable {
         } finally {
             writeLock.unlock();
         }
-        wakeWaiters();
+        waiters.wake();
     }
 
     /** Prepares the next segment once the active one is half full. Flusher thread, outside writeLock. */
@@ -861,7 +741,7 @@ final class LogWriter implements AutoCloseable {
                 return action.run();
             } finally {
                 writeLock.unlock();
-                wakeWaiters();
+                waiters.wake();
             }
         }
     }
@@ -973,7 +853,7 @@ final class LogWriter implements AutoCloseable {
             allocator.discardReady();
         } finally {
             writeLock.unlock();
-            wakeWaiters();
+            waiters.wake();
         }
         // Off-heap memory is returned now rather than whenever the GC finds the buffers.
         BufferUtil.free(ring.buffer().byteBuffer());

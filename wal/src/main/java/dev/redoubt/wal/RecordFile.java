@@ -96,10 +96,8 @@ public final class RecordFile implements AutoCloseable {
         int length = WalRecordDescriptor.HEADER_LENGTH + payload.length;
         ByteBuffer bytes = ByteBuffer.allocateDirect(length).order(WalRecordDescriptor.ORDER);
         UnsafeBuffer b = new UnsafeBuffer(bytes);
-        WalRecordDescriptor.writeHeader(b, 0, RecordType.CHECKPOINT, 0, payload.length, payload.length, end, 0, end);
-        b.putBytes(WalRecordDescriptor.HEADER_LENGTH, payload);
-        WalRecordDescriptor.putChecksum(b, 0, WalRecordDescriptor.computeChecksum(crc, bytes.duplicate(), 0,
-                WalRecordDescriptor.checksummedLength(RecordType.CHECKPOINT.code(), payload.length)));
+        WalRecordDescriptor.writeRecord(b, bytes.duplicate(), crc, 0, RecordType.CHECKPOINT, 0,
+                new UnsafeBuffer(payload), 0, payload.length, payload.length, end, 0, end);
         bytes.clear();
         long at = end;
         file.write(at, bytes);

@@ -153,11 +153,9 @@ final class SegmentReader implements AutoCloseable {
         }
         int covered = WalRecordDescriptor.checksummedLength(typeCode, stored);
         at = ensure(offset, WalRecordDescriptor.CHECKSUMMED_OFFSET + covered);
-        int expected = WalRecordDescriptor.checksum(buffer, at);
-        int actual = WalRecordDescriptor.computeChecksum(crc, windowView, at, covered);
-        if (expected != actual) {
-            return damaged("checksum mismatch (stored " + Integer.toHexString(expected) + ", computed "
-                    + Integer.toHexString(actual) + ")");
+        String mismatch = WalRecordDescriptor.checksumMismatch(buffer, windowView, crc, at, typeCode, stored);
+        if (mismatch != null) {
+            return damaged(mismatch);
         }
         long lsn = WalRecordDescriptor.lsn(buffer, at);
         if (lsn != base + offset) {

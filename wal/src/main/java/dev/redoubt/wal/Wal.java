@@ -179,14 +179,7 @@ public final class Wal implements AutoCloseable {
      */
     public long append(RecordType type, DirectBuffer payload, int offset, int length, Durability durability) {
         checkAppend(type, payload, offset, length);
-        writer.enterAppend();
-        try {
-            long lsn = writer.enqueue(type, payload, offset, length, null);
-            writer.await(lsn, durability == Durability.SYNC);
-            return lsn;
-        } finally {
-            writer.exitAppend();
-        }
+        return writer.append(type, payload, offset, length, durability == Durability.SYNC);
     }
 
     /**

@@ -181,6 +181,20 @@ public final class WalRecordDescriptor {
         b.putLong(at + DURABLE_LSN_OFFSET, durableLsn, ORDER);
     }
 
+    /**
+     * Writes a whole record at {@code at}: its header, the {@code storedLength} payload bytes from
+     * {@code payload} and the checksum. The one encoder of a record: the log's appenders, its large records and
+     * {@link RecordFile} all write through it. {@code view} is a duplicate of {@code b}'s backing
+     * {@link ByteBuffer} (see {@link #computeChecksum}).
+     */
+    public static void writeRecord(MutableDirectBuffer b, ByteBuffer view, CRC32C crc, int at, RecordType type,
+                                   int flags, DirectBuffer payload, int payloadOffset, int storedLength,
+                                   int rawLength, long lsn, long epoch, long durableLsn) {
+        writeHeader(b, at, type, flags, storedLength, rawLength, lsn, epoch, durableLsn);
+        b.putBytes(at + HEADER_LENGTH, payload, payloadOffset, storedLength);
+        putChecksum(b, at, computeChecksum(crc, view, at, checksummedLength(type.code(), storedLength)));
+    }
+
     /** Length of the byte range the checksum covers, for a record of this type and stored length. */
     public static int checksummedLength(byte typeCode, int storedLength) {
         int covered = typeCode == RecordType.PADDING.code() ? 0 : storedLength;
@@ -198,6 +212,19 @@ public final class WalRecordDescriptor {
         view.limit(at + CHECKSUMMED_OFFSET + checksummedLength);
         crc.update(view);
         return (int) crc.getValue();
+    }
+
+    /**
+     * Null when the record at {@code at} (of this type and stored length, both already bounded) matches its
+     * checksum; else what is wrong, in words. The one check both the log's reader and a backup's check of a
+     * replicated chunk make.
+     */
+    public static String checksumMismatch(DirectBuffer b, ByteBuffer view, CRC32C crc, int at, byte typeCode,
+                                          int storedLength) {
+        int expected = checksum(b, at);
+        int actual = computeChecksum(crc, view, at, checksummedLength(typeCode, storedLength));
+        return expected == actual ? null : "checksum mismatch (stored " + Integer.toHexString(expected)
+                + ", computed " + Integer.toHexString(actual) + ")";
     }
 
     public static void putChecksum(MutableDirectBuffer b, int at, int crc) {

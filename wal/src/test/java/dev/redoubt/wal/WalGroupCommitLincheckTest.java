@@ -93,14 +93,7 @@ public class WalGroupCommitLincheckTest {
         if (wal != null) {
             return wal.append(RecordType.WRITE_BATCH, payload, Durability.SYNC);
         }
-        writer.enterAppend();
-        try {
-            long lsn = writer.enqueue(RecordType.WRITE_BATCH, new UnsafeBuffer(payload), 0, payload.length, null);
-            writer.await(lsn, true);
-            return lsn;
-        } finally {
-            writer.exitAppend();
-        }
+        return writer.append(RecordType.WRITE_BATCH, new UnsafeBuffer(payload), 0, payload.length, true);
     }
 
     private long durableLsn() {
