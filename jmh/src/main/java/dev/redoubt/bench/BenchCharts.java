@@ -255,7 +255,7 @@ public final class BenchCharts {
         if (x.isEmpty()) {
             return null;
         }
-        CategoryChart c = chart(title + "Peak RSS of the fork (VmHWM), lower is better (line: 1.5 GiB)", source, "MiB");
+        CategoryChart c = chart(title + "Peak RSS of the fork (VmHWM), lower is better (line: 512 MiB)", source, "MiB");
         c.getStyler().setYAxisMin(0.0);
         c.getStyler().setYAxisMax(Math.max(DbReport.RSS_TARGET_MIB * 1.1,
                 1.1 * Math.max(a.stream().mapToDouble(d -> d).max().orElse(0), b.stream().mapToDouble(d -> d).max()
@@ -263,7 +263,7 @@ public final class BenchCharts {
         c.getStyler().setYAxisDecimalPattern("#,###");
         series(c, "Redoubt", x, a, null, REDOUBT);
         series(c, "RocksDB", x, b, null, ROCKSDB);
-        c.addAnnotation(new AnnotationLine(DbReport.RSS_TARGET_MIB, false, false)); // 1.5 GiB (judged at 10 M keys)
+        c.addAnnotation(new AnnotationLine(DbReport.RSS_TARGET_MIB, false, false)); // 512 MiB (judged at 10 M keys)
         return c;
     }
 

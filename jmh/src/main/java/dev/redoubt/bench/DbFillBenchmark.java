@@ -18,7 +18,7 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Loading {@code keys} records into a fresh database, one {@code ASYNC} put per record (its own WAL record, like
+ * Loading {@code keys} records of {@code valueBytes} values (100 and 1024) into a fresh database, one {@code ASYNC} put per record (its own WAL record, like
  * db_bench's default batch size of 1), one thread. Single shot: one operation = the whole load; the report turns
  * it into records per second ({@code keys / time}).
  *
@@ -47,13 +47,18 @@ public class DbFillBenchmark extends BenchmarkDefaults {
     @Param({"1000000"})
     public long keys;
 
+    /** 100 B (db_bench's default) and 1 KiB (a YCSB record: 10 fields of 100 B). */
+    @Param({"100", "1024"})
+    public int valueBytes;
+
     private Path dir;
     private KvEngine db;
     private final byte[] key = Keys.newKey();
-    private final byte[] value = Keys.newValue();
+    private byte[] value;
 
     @Setup(Level.Iteration)
     public void open() throws IOException {
+        value = Keys.newValue(valueBytes);
         dir = BenchFiles.freshTempDir("redoubt-bench-db-fill-");
         db = KvEngine.open(engine, dir, KvEngine.Config.defaults());
     }

@@ -9,7 +9,8 @@ package dev.redoubt.bench;
  *       bijective 64-bit mix (the SplitMix64 finalizer) of the index, the last 8 another mix, so indexes
  *       {@code 0..n-1} give {@code n} distinct keys in pseudo-random order; a reader drawing a random index below
  *       {@code n} always asks for a key that exists.</li>
- *   <li>Values are {@value #VALUE_BYTES} pseudo-random bytes derived from the key index ({@link #value}): every
+ *   <li>Values are {@value #VALUE_BYTES} (or, where a benchmark takes {@code valueBytes}, that many)
+ *       pseudo-random bytes derived from the key index ({@link #value}): every
  *       value differs, nothing repeats inside a block or a WAL record, so LZ4 finds nothing to compress (the
  *       benchmarks print the bytes on disk next to the raw bytes to show it). Deterministic, so a check can
  *       recompute the value it expects.</li>
@@ -45,15 +46,16 @@ final class Keys {
         return key;
     }
 
-    /** {@code value} := the 100 pseudo-random bytes of the record with index {@code i}. */
+    /** {@code value} := the {@code value.length} pseudo-random bytes of the record with index {@code i}. */
     static byte[] value(long i, byte[] value) {
         long base = i * 13 + VALUE_SALT;
         int at = 0;
-        for (int w = 0; at + 8 <= VALUE_BYTES; w++, at += 8) {
+        int w = 0;
+        for (; at + 8 <= value.length; w++, at += 8) {
             putLong(value, at, mix(base + w));
         }
-        long last = mix(base + 12);
-        for (; at < VALUE_BYTES; at++, last >>>= 8) {
+        long last = mix(base + w);
+        for (; at < value.length; at++, last >>>= 8) {
             value[at] = (byte) last;
         }
         return value;
@@ -65,6 +67,11 @@ final class Keys {
 
     static byte[] newValue() {
         return new byte[VALUE_BYTES];
+    }
+
+    /** A value array of {@code bytes} (YCSB-sized records: 1024). */
+    static byte[] newValue(int bytes) {
+        return new byte[bytes];
     }
 
     /** SplitMix64's finalizer: a bijection on 64-bit values with good avalanche. */
