@@ -1,6 +1,5 @@
 package dev.redoubt.engine;
 
-import dev.redoubt.common.EntryIterator;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -120,10 +119,8 @@ final class BackgroundWork {
         edit.checkpointLsn = imm.checkpointLsn();
         TableFiles out = engine.newTableFiles();
         FileMeta meta = null;
-        try (EntryIterator it = imm.memtable().iterator(Long.MAX_VALUE)) {
-            for (it.seekToFirst(); it.valid(); it.next()) {
-                out.add(it.key(), it.sequence(), it.kind(), it.value());
-            }
+        try {
+            imm.memtable().forEachVersion(out::add);
             if (out.isOpen()) {
                 meta = out.finish();
                 edit.addFile(0, meta);

@@ -46,14 +46,25 @@ final class TableFiles {
     }
 
     void add(byte[] key, long sequence, EntryKind kind, byte[] value) throws IOException {
+        openIfNeeded().add(key, sequence, kind, value);
+        bytesAdded += key.length + value.length + 16;
+    }
+
+    /** As above, the value a view of {@code valueLength} bytes of {@code value} (a memtable's arena, in a flush). */
+    void add(byte[] key, long sequence, EntryKind kind, org.agrona.DirectBuffer value, int valueOffset,
+             int valueLength) throws IOException {
+        openIfNeeded().add(key, sequence, kind, value, valueOffset, valueLength);
+        bytesAdded += key.length + valueLength + 16;
+    }
+
+    private SstWriter openIfNeeded() {
         if (writer == null) {
             number = newFileNumber.getAsLong();
             pendingOutputs.add(number);
             writer = new SstWriter(env, DbFiles.sstTempPath(dir, number), sstOptions);
             bytesAdded = 0;
         }
-        writer.add(key, sequence, kind, value);
-        bytesAdded += key.length + value.length + 16;
+        return writer;
     }
 
     /** Finishes the open table and publishes it under its final name; returns its metadata. */

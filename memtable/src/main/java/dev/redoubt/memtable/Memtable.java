@@ -5,11 +5,13 @@ import dev.redoubt.common.EntryKind;
 import dev.redoubt.common.Found;
 import dev.redoubt.common.KeyOrder;
 import dev.redoubt.common.Limits;
+import java.io.IOException;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
 import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The sorted in-memory write buffer: every version of every key written since the last flush, in
@@ -289,6 +291,48 @@ public final class Memtable implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             release();
             throw e;
+        }
+    }
+
+    /** Receives every version of a memtable in internal order ({@link #forEachVersion}). */
+    public interface VersionVisitor {
+        /**
+         * One version. {@code value} is a view of the arena, valid only during the call ({@code valueLength}
+         * bytes from {@code valueOffset}; empty for a DELETE); {@code key} is the caller's to keep.
+         */
+        void visit(byte[] key, long sequence, EntryKind kind, DirectBuffer value, int valueOffset, int valueLength)
+                throws IOException;
+    }
+
+    /**
+     * Hands every version, in internal order, to {@code visitor}: what a flush writes. The values are not copied
+     * onto the heap (a flush of 1 KiB values would otherwise allocate as many bytes as the memtable holds). Any
+     * thread; sees at least the versions added before the call.
+     *
+     * @throws IllegalStateException the memtable is closed
+     */
+    public void forEachVersion(VersionVisitor visitor) throws IOException {
+        acquire();
+        try {
+            long h = head;
+            if (h == 0) {
+                return;
+            }
+            UnsafeBuffer view = new UnsafeBuffer(0, 0);
+            for (long node = MemtableNode.next(h, 0); node != 0; node = MemtableNode.next(node, 0)) {
+                int valueLength = MemtableNode.valueLength(node);
+                long valueAddress = MemtableNode.keyAddress(node, MemtableNode.height(node))
+                        + MemtableNode.keyLength(node);
+                if (valueLength > 0) {
+                    view.wrap(valueAddress, valueLength);
+                } else {
+                    view.wrap(0, 0);
+                }
+                visitor.visit(MemtableNode.key(node), MemtableNode.sequence(node), MemtableNode.kind(node), view, 0,
+                        valueLength);
+            }
+        } finally {
+            release();
         }
     }
 

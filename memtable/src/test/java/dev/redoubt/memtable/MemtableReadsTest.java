@@ -15,6 +15,27 @@ import org.junit.jupiter.api.Test;
 class MemtableReadsTest {
 
     @Test
+    void forEachVersionHandsEveryVersionInInternalOrderWithItsValueReadFromTheArena() throws Exception {
+        try (Memtable m = new Memtable(1 << 20)) {
+            m.add(b("b"), 5, EntryKind.PUT, b("b5"));
+            m.add(b("a"), 7, EntryKind.DELETE, null);
+            m.add(b("b"), 9, EntryKind.PUT, new byte[3000]);
+            m.add(b("a"), 3, EntryKind.PUT, b("a3"));
+            List<String> seen = new ArrayList<>();
+            m.forEachVersion((key, sequence, kind, value, offset, length) -> {
+                byte[] v = new byte[length];
+                value.getBytes(offset, v);
+                seen.add(new String(key, StandardCharsets.UTF_8) + "@" + sequence + " " + kind + " "
+                        + (length > 100 ? length + " bytes" : new String(v, StandardCharsets.UTF_8)));
+            });
+            assertThat(seen).containsExactly("a@7 DELETE ", "a@3 PUT a3", "b@9 PUT 3000 bytes", "b@5 PUT b5");
+            m.close();
+            assertThatThrownBy(() -> m.forEachVersion((key, sequence, kind, value, offset, length) -> { }))
+                    .isInstanceOf(IllegalStateException.class);
+        }
+    }
+
+    @Test
     void versionsAddedFromSlicesOfDirectAndHeapBuffersReadBackLikeThoseAddedFromArrays() {
         java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(64);
         org.agrona.concurrent.UnsafeBuffer offHeap = new org.agrona.concurrent.UnsafeBuffer(direct);

@@ -29,6 +29,18 @@ final class BlockBuilder {
     }
 
     void add(byte[] key, long sequence, EntryKind kind, byte[] value, int valueFrom, int valueLength) {
+        addHeaderAndKey(key, sequence, kind, valueLength);
+        out.putBytes(value, valueFrom, valueLength);
+    }
+
+    /** As above, the value read from {@code value} (the memtable's arena, for a flush: no copy on the heap). */
+    void add(byte[] key, long sequence, EntryKind kind, org.agrona.DirectBuffer value, int valueFrom, int valueLength) {
+        addHeaderAndKey(key, sequence, kind, valueLength);
+        out.putBytes(value, valueFrom, valueLength);
+    }
+
+    /** Everything of an entry but its value bytes, which the caller appends next. */
+    private void addHeaderAndKey(byte[] key, long sequence, EntryKind kind, int valueLength) {
         assert !finished : "add after finish without reset";
         int shared = 0;
         if (sinceRestart < restartInterval) {
@@ -49,7 +61,6 @@ final class BlockBuilder {
         out.putByte(kind.code());
         out.putVarint64(sequence);
         out.putBytes(key, shared, unshared);
-        out.putBytes(value, valueFrom, valueLength);
         rememberKey(key);
         sinceRestart++;
         entries++;

@@ -41,6 +41,12 @@ final class ByteSink {
         length += count;
     }
 
+    void putBytes(org.agrona.DirectBuffer src, int from, int count) {
+        ensure(count);
+        src.getBytes(from, bytes, length, count);
+        length += count;
+    }
+
     void putIntLe(int value) {
         ensure(Integer.BYTES);
         SstDescriptor.putInt(bytes, length, value);

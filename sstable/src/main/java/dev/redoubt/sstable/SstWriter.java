@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Objects;
+import org.agrona.DirectBuffer;
 
 /**
  * Writes one SSTable (format: {@link SstDescriptor}; reasons: {@code docs/formats/sstable.md}). Entries are
@@ -80,7 +81,29 @@ public final class SstWriter implements AutoCloseable {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(kind, "kind");
         byte[] v = value == null ? EMPTY : value;
-        checkArguments(key, sequence, kind, v);
+        beginEntry(key, sequence, kind, v.length);
+        dataBlock.add(key, sequence, kind, v, 0, v.length);
+        endEntry(key, sequence, kind, v.length);
+    }
+
+    /**
+     * As {@link #add(byte[], long, EntryKind, byte[])}, the value being {@code valueLength} bytes of {@code value}
+     * from {@code valueOffset}: a flush writes values straight from the memtable's arena, without a copy on the
+     * heap.
+     */
+    public void add(byte[] key, long sequence, EntryKind kind, DirectBuffer value, int valueOffset, int valueLength) {
+        checkOpen();
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(value, "value");
+        value.boundsCheck(valueOffset, valueLength);
+        beginEntry(key, sequence, kind, valueLength);
+        dataBlock.add(key, sequence, kind, value, valueOffset, valueLength);
+        endEntry(key, sequence, kind, valueLength);
+    }
+
+    private void beginEntry(byte[] key, long sequence, EntryKind kind, int valueLength) {
+        checkArguments(key, sequence, kind, valueLength);
         checkOrder(key, sequence);
         if (entries == 0) {
             smallestKey = key.clone();
@@ -89,14 +112,16 @@ public final class SstWriter implements AutoCloseable {
         if (newKey) {
             filter.addKey(key);
         }
-        dataBlock.add(key, sequence, kind, v, 0, v.length);
+    }
+
+    private void endEntry(byte[] key, long sequence, EntryKind kind, int valueLength) {
         rememberLast(key, sequence);
         entries++;
         deletions += kind == EntryKind.DELETE ? 1 : 0;
         minSequence = Math.min(minSequence, sequence);
         maxSequence = Math.max(maxSequence, sequence);
         rawKeyBytes += key.length;
-        rawValueBytes += v.length;
+        rawValueBytes += valueLength;
         if (dataBlock.estimatedBytes() >= blockBytes) {
             flushDataBlock();
         }
@@ -212,20 +237,20 @@ public final class SstWriter implements AutoCloseable {
         }
     }
 
-    private void checkArguments(byte[] key, long sequence, EntryKind kind, byte[] value) {
+    private void checkArguments(byte[] key, long sequence, EntryKind kind, int valueLength) {
         if (key.length > Limits.MAX_KEY_BYTES) {
             throw new IllegalArgumentException("key of " + key.length + " bytes exceeds the limit of "
                     + Limits.MAX_KEY_BYTES + " bytes (Limits.MAX_KEY_BYTES)");
         }
-        if (value.length > Limits.MAX_VALUE_BYTES) {
-            throw new IllegalArgumentException("value of " + value.length + " bytes exceeds the limit of "
+        if (valueLength > Limits.MAX_VALUE_BYTES) {
+            throw new IllegalArgumentException("value of " + valueLength + " bytes exceeds the limit of "
                     + Limits.MAX_VALUE_BYTES + " bytes (Limits.MAX_VALUE_BYTES)");
         }
         if (sequence < 0) {
             throw new IllegalArgumentException("sequence must be >= 0, got " + sequence);
         }
-        if (kind == EntryKind.DELETE && value.length != 0) {
-            throw new IllegalArgumentException("a DELETE carries no value, got " + value.length + " bytes");
+        if (kind == EntryKind.DELETE && valueLength != 0) {
+            throw new IllegalArgumentException("a DELETE carries no value, got " + valueLength + " bytes");
         }
     }
 

@@ -40,6 +40,41 @@ class SstWriterTest {
     }
 
     @Test
+    void valuesAddedAsSlicesOfAnOffHeapBufferGiveTheSameTableAsArrays() throws Exception {
+        Random random = new Random(11);
+        List<TestEntry> entries = new java.util.ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            byte[] value = new byte[random.nextInt(2000)];
+            random.nextBytes(value);
+            entries.add(i % 7 == 0 ? TestEntry.delete(String.format("k%04d", i), 10)
+                    : new TestEntry(String.format("k%04d", i).getBytes(), 10, EntryKind.PUT, value));
+        }
+        SimulatedStorageEnv env = SstRoundTripTest.env();
+        Path arrays = DIR.resolve("arrays.sst");
+        Path slices = DIR.resolve("slices.sst");
+        TableModel.write(env, arrays, SstOptions.defaults().blockBytes(1024), entries);
+        java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(4096);
+        org.agrona.concurrent.UnsafeBuffer view = new org.agrona.concurrent.UnsafeBuffer(direct);
+        try (SstWriter w = new SstWriter(env, slices, SstOptions.defaults().blockBytes(1024))) {
+            for (TestEntry e : entries) {
+                view.putBytes(7, e.value());
+                w.add(e.key(), e.sequence(), e.kind(), view, 7, e.value().length);
+            }
+            assertThatThrownBy(() -> w.add("z".getBytes(), 1, EntryKind.PUT, view, 4000, 200))
+                    .as("a slice past the buffer").isInstanceOf(IndexOutOfBoundsException.class);
+            w.finish();
+        }
+        try (var a = env.openForRead(arrays); var b = env.openForRead(slices)) {
+            assertThat(b.size()).isEqualTo(a.size());
+            java.nio.ByteBuffer x = java.nio.ByteBuffer.allocate((int) a.size());
+            java.nio.ByteBuffer y = java.nio.ByteBuffer.allocate((int) b.size());
+            a.read(0, x);
+            b.read(0, y);
+            assertThat(y.flip()).isEqualTo(x.flip());
+        }
+    }
+
+    @Test
     void keysAndValuesOverTheLimitsAreRefusedWithTheLimitInTheMessage() {
         SimulatedStorageEnv env = SstRoundTripTest.env();
         try (SstWriter w = new SstWriter(env, TABLE, SstOptions.defaults())) {
