@@ -52,6 +52,15 @@ public interface StorageEnv {
      * has them; a copy otherwise). Durable after {@link #syncDirectory} of the target's directory.
      */
     default void link(Path source, Path target) throws IOException {
+        copy(source, target);
+    }
+
+    /**
+     * Writes a copy of {@code source} to {@code target} (replacing what was there) and fsyncs it: a copy of its
+     * own, never a second name of the same file, so that later changes to {@code source} leave it alone. Durable
+     * after {@link #syncDirectory} of the target's directory.
+     */
+    default void copy(Path source, Path target) throws IOException {
         try (StorageFile in = openForRead(source); StorageFile out = openForWrite(target)) {
             out.truncate(0);
             java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(1 << 20);

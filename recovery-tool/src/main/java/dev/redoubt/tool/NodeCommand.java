@@ -320,7 +320,7 @@ final class NodeCommand {
                         .put("primaryEpoch", r.primaryEpoch()).put("forkLsn", r.forkLsn()).put("endLsn", r.endLsn())
                         .put("discardedBytes", r.discardedBytes()).put("discardedRecords", r.discardedRecords())
                         .put("discardedBatches", r.discardedBatches()).put("discardedKeys", keys)
-                        .put("movedTo", r.movedTo()));
+                        .put("movedTo", r.movedTo()).put("savedTo", r.savedTo()));
                 return ExitCodes.OK;
             }
             switch (r.action()) {
@@ -333,6 +333,8 @@ final class NodeCommand {
                     for (byte[] k : r.discardedKeys()) {
                         out().println("  " + Bytes.describe(k));
                     }
+                    out().println("a copy of the discarded records, keys and values: " + r.savedTo() + " (read it with"
+                            + " `redoubt wal dump " + r.savedTo() + " --from " + r.forkLsn() + " --keys --values`)");
                 }
                 default -> out().println("the divergence (from LSN " + r.forkLsn() + ") reached the tables: the database"
                         + " was moved to " + r.movedTo() + "; the node will bootstrap from the primary's checkpoint");

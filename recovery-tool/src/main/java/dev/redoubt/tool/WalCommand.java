@@ -45,7 +45,11 @@ final class WalCommand {
         @Option(names = "--keys", description = "Also list each batch's operations: put/delete and the key.")
         boolean keys;
 
-        @Option(names = "--hex", description = "Print keys in hex (default: UTF-8 text).")
+        @Option(names = "--values", description = "With --keys: each put's value too (what a rejoin or a recovery saved in"
+                + " lost/ is read this way).")
+        boolean values;
+
+        @Option(names = "--hex", description = "Print keys (and values) in hex (default: UTF-8 text).")
         boolean hex;
 
         @Option(names = "--json", description = "One JSON document (see the README's CLI reference).")
@@ -54,6 +58,9 @@ final class WalCommand {
         @Override
         int run() {
             jsonOutput(json);
+            if (values && !keys) {
+                throw CliException.usage("--values lists each put's value beside its key: add --keys");
+            }
             long fromLsn = from == null ? 0 : Lsn.parse(from, "--from");
             long toLsn = to == null ? Long.MAX_VALUE : Lsn.parse(to, "--to");
             if (fromLsn > toLsn) {
@@ -175,10 +182,16 @@ final class WalCommand {
                     int n = DbInspector.decodeBatch(payload, r.lsn(), (i, kind, key, value) -> {
                         if (keys) {
                             String op = kind == EntryKind.PUT ? "put" : "delete";
-                            keyList.add(Json.object().put("op", op).putBytes("key", key)
-                                    .put("valueLength", kind == EntryKind.PUT ? value.length : null));
-                            lines.append(String.format("    %-6s %s%s%n", op, hex ? Bytes.hex(key) : Bytes.describe(key),
-                                    kind == EntryKind.PUT ? "  (" + value.length + "-byte value)" : ""));
+                            Json item = Json.object().put("op", op).putBytes("key", key)
+                                    .put("valueLength", kind == EntryKind.PUT ? value.length : null);
+                            if (values && kind == EntryKind.PUT) {
+                                item.putBytes("value", value);
+                            }
+                            keyList.add(item);
+                            String shownValue = !values || kind != EntryKind.PUT ? ""
+                                    : " = " + (hex ? Bytes.hex(value) : Bytes.describe(value));
+                            lines.append(String.format("    %-6s %s%s%s%n", op, hex ? Bytes.hex(key) : Bytes.describe(key),
+                                    kind == EntryKind.PUT ? "  (" + value.length + "-byte value)" : "", shownValue));
                         }
                     });
                     ops = Integer.toString(n);

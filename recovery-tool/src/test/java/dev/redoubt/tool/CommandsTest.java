@@ -77,6 +77,19 @@ class CommandsTest {
     }
 
     @Test
+    void walDumpWithValuesPrintsEachPutsValueBesideItsKey() {
+        Cli.Result r = Cli.run("wal", "dump", db.toString(), "--keys", "--values");
+        assertThat(r.code()).as("%s", r).isZero();
+        // The third op of each batch puts the batch number, in decimal, under the writer's "last" key.
+        assertThat(r.out()).containsPattern("put .*-byte value\\) = \"[0-9]+\"");
+        Cli.Result json = Cli.run("wal", "dump", db.toString(), "--json", "--keys", "--values");
+        assertThat(json.out()).contains("\"value\":");
+        Cli.Result alone = Cli.run("wal", "dump", db.toString(), "--values");
+        assertThat(alone.code()).isEqualTo(ExitCodes.USAGE);
+        assertThat(alone.err()).contains("--keys");
+    }
+
+    @Test
     void walDumpHonoursFromAndToAndReadsOneSegment() throws Exception {
         String all = Cli.run("wal", "dump", db.toString()).out();
         List<String> lsns = all.lines().filter(l -> !l.startsWith("#")).map(l -> l.trim().split("\\s+")[0]).toList();

@@ -2,11 +2,13 @@ package dev.redoubt.replication;
 
 import dev.redoubt.common.ErrorCode;
 import dev.redoubt.common.FileStorageEnv;
+import dev.redoubt.common.StorageEnv;
 import dev.redoubt.common.StorageException;
 import dev.redoubt.engine.Db;
 import dev.redoubt.engine.DbOptions;
 import dev.redoubt.engine.ReplicationPort;
 import dev.redoubt.wal.RecordType;
+import dev.redoubt.wal.SegmentFiles;
 import dev.redoubt.wal.Wal;
 import dev.redoubt.wal.WalOptions;
 import dev.redoubt.wal.WalReader;
@@ -25,8 +27,12 @@ import java.util.List;
  *
  * <ul>
  *   <li>Fork at or past the end: nothing diverged; start the node as a backup.</li>
- *   <li>Fork at or after the checkpoint: the divergent records are only in the WAL; {@code Wal.truncateFrom}
- *       cuts them (crash-safe: a crash leaves an LSN prefix), after listing them in the report.</li>
+ *   <li>Fork at or after the checkpoint: the divergent records are only in the WAL. First the segments that hold
+ *       them are copied, fsynced, to {@code lost/rejoin-<epoch>-<fork LSN>/wal/} (a log directory
+ *       {@code redoubt wal dump DIR --from FORK --keys --values} reads: nothing written is gone, keys and values
+ *       included); then {@code Wal.truncateFrom} cuts them (crash-safe: a crash leaves an LSN prefix), after
+ *       listing them in the report. A crash between the two leaves the copy and the uncut log: running the
+ *       rejoin again copies again (over the earlier copy) and cuts.</li>
  *   <li>Fork below the checkpoint: divergent changes reached the tables and cannot be cut out. The whole
  *       database is moved aside to {@code <dir>.diverged-<epoch>-<millis>} (kept, not deleted) and an empty
  *       directory is left; the backup then bootstraps from the primary's checkpoint.</li>
@@ -36,9 +42,13 @@ public final class Rejoin {
     /** At most this many discarded keys are listed in the report (the count is always exact). */
     static final int MAX_LISTED_KEYS = 1000;
 
-    /** What a rejoin did. {@code action}: "none", "truncated" or "moved-aside". */
+    /**
+     * What a rejoin did. {@code action}: "none", "truncated" or "moved-aside". {@code savedTo}: where the
+     * discarded records were copied (truncated), or null.
+     */
     public record Report(String action, long primaryEpoch, long forkLsn, long endLsn, long discardedBytes,
-                         long discardedRecords, long discardedBatches, List<byte[]> discardedKeys, String movedTo) {
+                         long discardedRecords, long discardedBatches, List<byte[]> discardedKeys, String movedTo,
+                         String savedTo) {
     }
 
     private Rejoin() {
@@ -65,13 +75,14 @@ public final class Rejoin {
                     + ", older than this node's " + epoch + ": it is not the current primary");
         }
         if (forkLsn >= end) {
-            return new Report("none", primaryEpoch, end, end, 0, 0, 0, List.of(), null);
+            return new Report("none", primaryEpoch, end, end, 0, 0, 0, List.of(), null, null);
         }
         if (forkLsn < checkpoint) {
             Path aside = dir.resolveSibling(dir.getFileName() + ".diverged-" + epoch + "-" + System.currentTimeMillis());
             Files.move(dir, aside);
             Files.createDirectories(dir);
-            return new Report("moved-aside", primaryEpoch, forkLsn, end, end - forkLsn, -1, -1, List.of(), aside.toString());
+            return new Report("moved-aside", primaryEpoch, forkLsn, end, end - forkLsn, -1, -1, List.of(),
+                    aside.toString(), null);
         }
         ReplicationPort.lowerRecordedWalEnd(dir, forkLsn);
         WalOptions walOptions = WalOptions.defaults().segmentBytes(segmentBytes);
@@ -93,12 +104,46 @@ public final class Rejoin {
                     }
                 }
             }
+            Path saved = saveDiscarded(FileStorageEnv.INSTANCE, dir, epoch, forkLsn);
             long discarded = wal.truncateFrom(forkLsn);
             List<EpochHistory.Entry> kept = history.entries().stream().filter(e -> e.startLsn() < forkLsn
                     || e.epoch() == 0).toList();
             history.replace(kept);
-            return new Report("truncated", primaryEpoch, forkLsn, end, discarded, records, batches, keys, null);
+            return new Report("truncated", primaryEpoch, forkLsn, end, discarded, records, batches, keys, null,
+                    saved.toString());
         }
+    }
+
+    /**
+     * Copies every segment holding bytes at or after {@code forkLsn} to {@code lost/rejoin-<epoch>-<forkLsn>/wal/}
+     * under its own name, fsynced (files, then directories), and returns the copy's directory.
+     */
+    static Path saveDiscarded(StorageEnv env, Path dir, long epoch, long forkLsn) throws IOException {
+        Path lost = dir.resolve(Wal.LOST_DIR);
+        Path saved = lost.resolve("rejoin-" + epoch + "-" + forkLsn);
+        Path savedWal = saved.resolve(Wal.WAL_DIR);
+        env.createDirectories(savedWal);
+        Path walDir = dir.resolve(Wal.WAL_DIR);
+        List<Path> segments = new ArrayList<>();
+        for (Path p : env.list(walDir)) {
+            if (SegmentFiles.parseSegmentBase(p) >= 0) {
+                segments.add(p);
+            }
+        }
+        segments.sort(java.util.Comparator.comparingLong(SegmentFiles::parseSegmentBase));
+        for (int i = 0; i < segments.size(); i++) {
+            // A segment ends where the next begins; the last one holds everything after its base.
+            boolean holdsDiscarded = i + 1 == segments.size()
+                    || SegmentFiles.parseSegmentBase(segments.get(i + 1)) > forkLsn;
+            if (holdsDiscarded) {
+                env.copy(segments.get(i), savedWal.resolve(segments.get(i).getFileName()));
+            }
+        }
+        env.syncDirectory(savedWal);
+        env.syncDirectory(saved);
+        env.syncDirectory(lost);
+        env.syncDirectory(dir);
+        return saved;
     }
 
     private static long[] askFork(InetSocketAddress primary, PeerSecret secret, long epoch, long end) throws IOException {

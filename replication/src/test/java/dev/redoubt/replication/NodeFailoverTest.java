@@ -81,6 +81,18 @@ class NodeFailoverTest {
                     assertThat(acknowledged).as("%s: discarded key %s was acknowledged", context,
                             new String(k, StandardCharsets.UTF_8)).doesNotContainKey(new String(k, StandardCharsets.UTF_8));
                 }
+                if (report.action().equals("truncated")) {
+                    long saved = 0;
+                    try (dev.redoubt.wal.WalReader r = dev.redoubt.wal.WalReader.open(
+                            dev.redoubt.common.FileStorageEnv.INSTANCE,
+                            Path.of(report.savedTo()).resolve(dev.redoubt.wal.Wal.WAL_DIR), report.forkLsn())) {
+                        while (r.next()) {
+                            saved++;
+                        }
+                    }
+                    assertThat(saved).as("%s: the discarded records kept in %s", context, report.savedTo())
+                            .isEqualTo(report.discardedRecords());
+                }
                 totalDiscarded += Math.max(0, report.discardedRecords());
                 NodeProcess rejoined = NodeProcess.start(primary.dir, Node.Role.BACKUP, backup.port, secretFile, SEGMENT_BYTES);
                 primary = backup;
