@@ -13,6 +13,7 @@ import java.io.IOException;
  *   AUTH(HMAC(secret, "redoubt-client" | sn | cn)) -->
  *                                      <--  WELCOME(epoch, role, segment bytes)   or ERROR and close
  * </pre>
+ * The role is 1 primary, 2 backup, 3 fenced (a deposed primary).
  *
  * Both nonces are 32 random bytes, so a recorded exchange cannot be replayed; the labels differ, so one side's
  * proof is never valid as the other's. The secret itself never crosses the wire.
@@ -22,6 +23,8 @@ final class Handshake {
     static final int PURPOSE_CLIENT = 2;
     static final int ROLE_PRIMARY = 1;
     static final int ROLE_BACKUP = 2;
+    /** A former primary that learned of a newer epoch (it refuses writes). */
+    static final int ROLE_FENCED = 3;
     /** An unauthenticated peer gets this long to finish the handshake. */
     static final int HANDSHAKE_TIMEOUT_MILLIS = 5_000;
 

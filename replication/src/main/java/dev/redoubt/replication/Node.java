@@ -335,7 +335,11 @@ public final class Node implements AutoCloseable {
                 return;
             }
             int purpose = Handshake.asServer(channel, config.secret(), new Handshake.Welcome(epoch(),
-                    role == Role.BACKUP ? Handshake.ROLE_BACKUP : Handshake.ROLE_PRIMARY, port.segmentBytes()));
+                    switch (role) {
+                        case BACKUP -> Handshake.ROLE_BACKUP;
+                        case FENCED -> Handshake.ROLE_FENCED;
+                        case PRIMARY -> Handshake.ROLE_PRIMARY;
+                    }, port.segmentBytes()));
             if (purpose == Handshake.PURPOSE_REPLICA) {
                 if (role != Role.PRIMARY) {
                     channel.send(new FrameBuilder().start(FrameType.ERROR).u16(ErrorCode.INVALID_STATE.ordinal())

@@ -55,6 +55,16 @@ public final class NodeClient implements AutoCloseable {
         return welcome.epoch();
     }
 
+    /** The node's role when this client connected (null: a code this client does not know). */
+    public Node.Role role() {
+        return switch (welcome.role()) {
+            case Handshake.ROLE_PRIMARY -> Node.Role.PRIMARY;
+            case Handshake.ROLE_BACKUP -> Node.Role.BACKUP;
+            case Handshake.ROLE_FENCED -> Node.Role.FENCED;
+            default -> null;
+        };
+    }
+
     public WriteReceipt put(byte[] key, byte[] value, CommitLevel level) throws IOException {
         return write(ClientSession.OP_PUT, key, value, level);
     }
