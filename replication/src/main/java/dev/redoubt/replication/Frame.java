@@ -18,11 +18,14 @@ import java.nio.charset.StandardCharsets;
  *   CHALLENGE   2   bytes32 server nonce, bytes32 server proof = HMAC-SHA256(secret, "redoubt-server" |
  *                   client nonce | server nonce)
  *   AUTH        3   bytes32 client proof = HMAC-SHA256(secret, "redoubt-client" | server nonce | client nonce)
- *   WELCOME     4   u64 epoch, u8 role (1 primary, 2 backup), u32 WAL segment bytes
+ *   WELCOME     4   u64 epoch, u8 role (1 primary, 2 backup, 3 fenced), u32 WAL segment bytes
  *   ERROR       5   u16 error code (ErrorCode ordinal), str message
- *   STREAM_FROM 10  u64 backup's epoch, u64 backup's end LSN, str backup name
+ *   STREAM_FROM 10  u64 backup's epoch, u64 backup's end LSN, str backup name[, u8 flags: bit 0 the backup
+ *                   takes WAL_CHUNK_LZ4 frames; absent from older backups]
  *   WAL_CHUNK   11  u64 epoch, u64 previous LSN (where the chunk starts, the end of the last one), u64 LSN
  *                   (where it ends), blob records (as {@code Wal.appendReplicated} takes them)
+ *   WAL_CHUNK_LZ4 25 as WAL_CHUNK, the records LZ4-compressed: u64 epoch, u64 previous LSN, u64 LSN, u32 raw
+ *                   length R, blob LZ4 block inflating to exactly R bytes (see ChunkCompression)
  *   ACK         12  u64 epoch, u64 received LSN, u64 durable LSN, u64 applied LSN
  *   HEARTBEAT   13  u64 epoch, u64 primary's durable LSN, u64 primary's clock (ms since the epoch)
  *   DIVERGED    14  u64 epoch, u64 fork LSN (the backup holds records past it the primary never had)
@@ -161,6 +164,11 @@ public final class Frame {
         }
         need(n, "blob");
         return n;
+    }
+
+    /** Whether fields are left to read (an optional trailing field a newer peer adds). */
+    boolean more() {
+        return body.hasRemaining();
     }
 
     /** Fails if bytes are left over: a frame must be exactly its fields. */

@@ -9,6 +9,7 @@ public enum FrameType {
     ERROR(5),
     STREAM_FROM(10),
     WAL_CHUNK(11),
+    WAL_CHUNK_LZ4(25),
     ACK(12),
     HEARTBEAT(13),
     DIVERGED(14),

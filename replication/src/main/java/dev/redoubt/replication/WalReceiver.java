@@ -37,6 +37,8 @@ final class WalReceiver implements Runnable {
     private volatile String lastProblem;
     private volatile long divergedAt = -1;
     private ByteBuffer chunk = ByteBuffer.allocateDirect(64 * 1024);
+    /** Inflates WAL_CHUNK_LZ4 frames (this backup offers LZ4 in its STREAM_FROM). */
+    private final ChunkCompression compression = new ChunkCompression();
 
     WalReceiver(Node node, InetSocketAddress primary) {
         this.node = node;
@@ -92,7 +94,8 @@ final class WalReceiver implements Runnable {
                     + " --segment-bytes " + welcome.segmentBytes());
         }
         FrameBuilder f = new FrameBuilder();
-        c.send(f.start(FrameType.STREAM_FROM).u64(node.streamEpoch()).u64(port.writtenLsn()).str(node.name()));
+        c.send(f.start(FrameType.STREAM_FROM).u64(node.streamEpoch()).u64(port.writtenLsn()).str(node.name())
+                .u8(ChunkCompression.FLAG_LZ4));
         c.receiveTimeout(SILENCE_TIMEOUT_MILLIS);
         connected = true;
         lastProblem = null;
@@ -102,7 +105,7 @@ final class WalReceiver implements Runnable {
             next = null;
             lastFrameMillis = System.currentTimeMillis();
             switch (frame.type()) {
-                case WAL_CHUNK -> next = receiveChunks(c, port, frame, f);
+                case WAL_CHUNK, WAL_CHUNK_LZ4 -> next = receiveChunks(c, port, frame, f);
                 case CHECKPOINT_BEGIN -> {
                     receiveCheckpoint(c, frame, welcome.segmentBytes());
                     return; // reconnect from the checkpoint LSN
@@ -192,7 +195,7 @@ final class WalReceiver implements Runnable {
                 break;
             }
             frame = c.receive();
-            if (frame.type() != FrameType.WAL_CHUNK) {
+            if (frame.type() != FrameType.WAL_CHUNK && frame.type() != FrameType.WAL_CHUNK_LZ4) {
                 break;
             }
         }
@@ -206,12 +209,13 @@ final class WalReceiver implements Runnable {
         return frame;
     }
 
-    /** Checks one WAL_CHUNK against the expected LSN and copies its records after the group's; returns its end. */
+    /** Checks one WAL_CHUNK (or WAL_CHUNK_LZ4, inflated) against the expected LSN and copies its records after the group's; returns its end. */
     private long addChunk(ReplicationPort port, Frame frame, long expected) throws IOException {
         long epoch = frame.lsn();
         long previous = frame.lsn();
         long end = frame.lsn();
-        ByteBuffer records = frame.blobView(Frame.MAX_BODY_BYTES);
+        ByteBuffer records = frame.type() == FrameType.WAL_CHUNK_LZ4 ? compression.inflate(frame)
+                : frame.blobView(Frame.MAX_BODY_BYTES);
         frame.end();
         checkEpoch(port, epoch);
         if (previous != expected || records == null || end < previous) {

@@ -24,6 +24,13 @@ final class WalSender {
     private final Node node;
     private final FrameChannel channel;
     private final ReplicationPort port;
+    /** LZ4 for this backup's chunks, when it asked for them (null: plain WAL_CHUNKs). */
+    private ChunkCompression compression;
+    private final FrameBuilder compressed = new FrameBuilder();
+    // Where the last packChunk put its records in the frame, and at which epoch.
+    private int packedRecordsAt;
+    private int packedBytes;
+    private long packedEpoch;
 
     WalSender(Node node, FrameChannel channel) {
         this.node = node;
@@ -41,7 +48,9 @@ final class WalSender {
         long backupEpoch = request.lsn();
         long from = request.lsn();
         String name = request.str();
+        int flags = request.more() ? request.u8() : 0;
         request.end();
+        compression = (flags & ChunkCompression.FLAG_LZ4) != 0 ? new ChunkCompression() : null;
         FrameBuilder f = new FrameBuilder();
         long epoch = node.epoch();
         if (backupEpoch > epoch) {
@@ -110,7 +119,8 @@ final class WalSender {
             while (!channel.isClosed() && node.isPrimary()) {
                 long end = packChunk(f, reader, position);
                 if (end > position) {
-                    channel.send(f);
+                    channel.send(compression == null ? f : compression.compress(f, packedEpoch, position, end,
+                            packedRecordsAt, packedBytes, compressed));
                     position = end;
                     lastSend = System.currentTimeMillis();
                     continue;
@@ -130,11 +140,13 @@ final class WalSender {
      * {@value #CHUNK_BYTES} bytes (the record that crosses it is included); returns the chunk's end LSN.
      */
     private long packChunk(FrameBuilder f, WalReader reader, long from) {
-        f.start(FrameType.WAL_CHUNK).u64(node.epoch()).u64(from);
+        packedEpoch = node.epoch();
+        f.start(FrameType.WAL_CHUNK).u64(packedEpoch).u64(from);
         int endAt = f.position();
         f.u64(from);
         int lengthAt = f.position();
         f.u32(0);
+        packedRecordsAt = f.position();
         int bytes = 0;
         long end = from;
         while (bytes < CHUNK_BYTES && reader.next()) {
@@ -149,6 +161,7 @@ final class WalSender {
         }
         f.putU32At(lengthAt, bytes);
         f.putU64At(endAt, end);
+        packedBytes = bytes;
         return end;
     }
 

@@ -74,6 +74,13 @@ class FrameDecoderFuzzTest {
                 f.blobView(Frame.MAX_BODY_BYTES);
                 f.end();
             }
+            case WAL_CHUNK_LZ4 -> {
+                f.lsn();
+                f.lsn();
+                f.lsn();
+                assertThat(new ChunkCompression().inflate(f).remaining()).isPositive();
+                f.end();
+            }
             case FILE_CHUNK -> {
                 Bootstrap.validateName(f.str());
                 f.lsn();
