@@ -39,14 +39,14 @@ final class KvCommand {
     String group;
 
     @Option(names = "--tls-dir", paramLabel = "DIR", scope = picocli.CommandLine.ScopeType.INHERIT,
-            description = "With --group: the group's credential (made by `redoubt raft tls-init`).")
+            description = "With --group or --node: the group credential (made by `redoubt raft tls-init`): mutual TLS.")
     Path tlsDir;
 
     /** The Raft group client, or null unless --group was given. */
     dev.redoubt.replication.raft.RaftKvClient group() {
         if (group == null) {
-            if (tlsDir != null) {
-                throw CliException.usage("--tls-dir is for --group");
+            if (tlsDir != null && node == null) {
+                throw CliException.usage("--tls-dir is for --group or --node");
             }
             return null;
         }
@@ -66,7 +66,8 @@ final class KvCommand {
             throw CliException.usage("--node needs --secret-file FILE");
         }
         return dev.redoubt.replication.NodeClient.connect(NodeCommand.address(node, "--node"),
-                NodeCommand.secret(secretFile), 10_000);
+                NodeCommand.secret(secretFile), tlsDir == null ? null : dev.redoubt.replication.raft.RaftTls.load(tlsDir),
+                10_000);
     }
 
     /**

@@ -134,9 +134,6 @@ final class NodeCommand {
             if (role == Node.Role.FENCED) {
                 throw CliException.usage("--role must be primary or backup");
             }
-            if (tls.dir != null) {
-                throw CliException.usage("--tls-dir is for a Raft member (--raft); a node pair authenticates with --secret-file");
-            }
             if (secretFile == null) {
                 throw CliException.usage("a node pair member needs --secret-file FILE (the shared secret)");
             }
@@ -149,10 +146,11 @@ final class NodeCommand {
                     secret(secretFile));
             NodeConfig config = new NodeConfig(dir, role, listenAt, base.primary(), base.secret(),
                     name != null ? name : listen, commit, remoteTimeoutMillis, base.maxRetainedWalBytes(),
-                    DbOptions.defaults().walSegmentBytes(segmentBytes));
+                    DbOptions.defaults().walSegmentBytes(segmentBytes), tls.load());
             Node node = Node.start(config);
             out().println("node " + config.name() + " serving as " + node.role() + " at epoch " + node.epoch() + " on "
-                    + hostPort(node.listenAddress()));
+                    + hostPort(node.listenAddress()) + (config.tls() == null ? "" : " (mutual TLS, certificate SHA-256 "
+                    + config.tls().fingerprint() + ")"));
             out().flush();
             awaitShutdown(node);
             return ExitCodes.OK;
@@ -251,8 +249,11 @@ final class NodeCommand {
         @Option(names = "--timeout-ms", paramLabel = "MS", defaultValue = "5000", description = "Connect and response timeout (default: ${DEFAULT-VALUE}).")
         int timeoutMillis;
 
+        @picocli.CommandLine.Mixin
+        RaftTlsOption tls;
+
         NodeClient connect() throws IOException {
-            return NodeClient.connect(address(node, "--node"), secret(secretFile), timeoutMillis);
+            return NodeClient.connect(address(node, "--node"), secret(secretFile), tls.load(), timeoutMillis);
         }
     }
 
@@ -306,11 +307,14 @@ final class NodeCommand {
         @Option(names = "--json", description = "One JSON document (see the README).")
         boolean json;
 
+        @picocli.CommandLine.Mixin
+        RaftTlsOption tls;
+
         @Override
         int run() throws IOException {
             jsonOutput(json);
             DataDir.requireDatabase(dir);
-            Rejoin.Report r = Rejoin.run(dir, address(primary, "--primary"), secret(secretFile));
+            Rejoin.Report r = Rejoin.run(dir, address(primary, "--primary"), secret(secretFile), tls.load());
             if (json) {
                 java.util.List<Object> keys = Json.array();
                 for (byte[] k : r.discardedKeys()) {

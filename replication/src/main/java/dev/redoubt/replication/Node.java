@@ -88,9 +88,7 @@ public final class Node implements AutoCloseable {
         Db db = openDb(config);
         ServerSocket listener = null;
         try {
-            listener = new ServerSocket();
-            listener.setReuseAddress(true);
-            listener.bind(config.listen());
+            listener = PairSockets.listen(config.listen(), config.tls());
             Node node = new Node(config, db, listener);
             node.begin();
             return node;

@@ -4,6 +4,7 @@ import dev.redoubt.common.ErrorCode;
 import dev.redoubt.common.Limits;
 import dev.redoubt.common.StorageException;
 import dev.redoubt.engine.KeyValue;
+import dev.redoubt.replication.raft.RaftTls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -37,9 +38,14 @@ public final class NodeClient implements AutoCloseable {
 
     /** Connects and authenticates; {@code timeoutMillis} bounds the connect and each later response. */
     public static NodeClient connect(InetSocketAddress node, PeerSecret secret, int timeoutMillis) throws IOException {
-        Socket socket = new Socket();
+        return connect(node, secret, null, timeoutMillis);
+    }
+
+    /** As above, over mutual TLS with the group credential {@code tls} (null: plain TCP). */
+    public static NodeClient connect(InetSocketAddress node, PeerSecret secret, RaftTls tls, int timeoutMillis)
+            throws IOException {
+        Socket socket = PairSockets.connect(node, timeoutMillis, tls);
         try {
-            socket.connect(node, timeoutMillis);
             FrameChannel channel = new FrameChannel(socket);
             Handshake.Welcome w = Handshake.asClient(channel, secret, Handshake.PURPOSE_CLIENT);
             channel.receiveTimeout(timeoutMillis);

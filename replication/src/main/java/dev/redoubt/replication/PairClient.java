@@ -3,6 +3,7 @@ package dev.redoubt.replication;
 import dev.redoubt.common.ErrorCode;
 import dev.redoubt.common.StorageException;
 import dev.redoubt.engine.KeyValue;
+import dev.redoubt.replication.raft.RaftTls;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.core.IntervalFunction;
@@ -94,6 +95,7 @@ public final class PairClient implements AutoCloseable {
 
     private final List<InetSocketAddress> nodes;
     private final PeerSecret secret;
+    private final RaftTls tls;
     private final Options options;
     private final Map<InetSocketAddress, CircuitBreaker> breakers = new LinkedHashMap<>();
     private final Retry retry;
@@ -102,9 +104,10 @@ public final class PairClient implements AutoCloseable {
     private NodeClient primary;
     private InetSocketAddress primaryAddress;
 
-    private PairClient(List<InetSocketAddress> nodes, PeerSecret secret, Options options) {
+    private PairClient(List<InetSocketAddress> nodes, PeerSecret secret, RaftTls tls, Options options) {
         this.nodes = List.copyOf(nodes);
         this.secret = secret;
+        this.tls = tls;
         this.options = options;
         CircuitBreakerConfig breakerConfig = CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
@@ -127,10 +130,15 @@ public final class PairClient implements AutoCloseable {
 
     /** A client of the pair at {@code nodes} (every node, in any order); connects on the first call. */
     public static PairClient connect(List<InetSocketAddress> nodes, PeerSecret secret, Options options) {
+        return connect(nodes, secret, null, options);
+    }
+
+    /** As above, over mutual TLS with the group credential {@code tls} (null: plain TCP). */
+    public static PairClient connect(List<InetSocketAddress> nodes, PeerSecret secret, RaftTls tls, Options options) {
         if (nodes.isEmpty()) {
             throw new IllegalArgumentException("a PairClient needs the address of at least one node");
         }
-        return new PairClient(nodes, secret, options);
+        return new PairClient(nodes, secret, tls, options);
     }
 
     public synchronized WriteReceipt put(byte[] key, byte[] value, CommitLevel level) throws IOException {
@@ -226,7 +234,7 @@ public final class PairClient implements AutoCloseable {
 
     /** After a refusal: whether the node this client writes to still says it is the primary. */
     private boolean stillPrimary() {
-        try (NodeClient fresh = NodeClient.connect(primaryAddress, secret, timeoutMillis())) {
+        try (NodeClient fresh = NodeClient.connect(primaryAddress, secret, tls, timeoutMillis())) {
             return fresh.role() == Node.Role.PRIMARY;
         } catch (IOException e) {
             return false;
@@ -249,7 +257,7 @@ public final class PairClient implements AutoCloseable {
             long start = System.nanoTime();
             NodeClient c;
             try {
-                c = NodeClient.connect(node, secret, timeoutMillis());
+                c = NodeClient.connect(node, secret, tls, timeoutMillis());
                 breaker.onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
             } catch (IOException e) {
                 breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);

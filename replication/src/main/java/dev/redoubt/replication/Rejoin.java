@@ -7,6 +7,7 @@ import dev.redoubt.common.StorageException;
 import dev.redoubt.engine.Db;
 import dev.redoubt.engine.DbOptions;
 import dev.redoubt.engine.ReplicationPort;
+import dev.redoubt.replication.raft.RaftTls;
 import dev.redoubt.wal.RecordType;
 import dev.redoubt.wal.SegmentFiles;
 import dev.redoubt.wal.Wal;
@@ -55,6 +56,11 @@ public final class Rejoin {
     }
 
     public static Report run(Path dir, InetSocketAddress primary, PeerSecret secret) throws IOException {
+        return run(dir, primary, secret, null);
+    }
+
+    /** As above, over mutual TLS with the group credential {@code tls} (null: plain TCP). */
+    public static Report run(Path dir, InetSocketAddress primary, PeerSecret secret, RaftTls tls) throws IOException {
         long end;
         long epoch;
         long checkpoint;
@@ -67,7 +73,7 @@ public final class Rejoin {
             checkpoint = port.checkpointLsn();
             segmentBytes = port.segmentBytes();
         }
-        long[] fork = askFork(primary, secret, epoch, end);
+        long[] fork = askFork(primary, secret, tls, epoch, end);
         long primaryEpoch = fork[0];
         long forkLsn = fork[1];
         if (primaryEpoch < epoch) {
@@ -146,9 +152,9 @@ public final class Rejoin {
         return saved;
     }
 
-    private static long[] askFork(InetSocketAddress primary, PeerSecret secret, long epoch, long end) throws IOException {
-        try (Socket socket = new Socket()) {
-            socket.connect(primary, 5_000);
+    private static long[] askFork(InetSocketAddress primary, PeerSecret secret, RaftTls tls, long epoch, long end)
+            throws IOException {
+        try (Socket socket = PairSockets.connect(primary, 5_000, tls)) {
             FrameChannel channel = new FrameChannel(socket);
             Handshake.asClient(channel, secret, Handshake.PURPOSE_REPLICA);
             channel.receiveTimeout(30_000);

@@ -79,8 +79,7 @@ final class WalReceiver implements Runnable {
 
     private void session() throws IOException, InterruptedException {
         ReplicationPort port = node.port();
-        Socket socket = new Socket();
-        socket.connect(primary, CONNECT_TIMEOUT_MILLIS);
+        Socket socket = PairSockets.connect(primary, CONNECT_TIMEOUT_MILLIS, node.config().tls());
         FrameChannel c = new FrameChannel(socket);
         channel = c;
         if (!running) {

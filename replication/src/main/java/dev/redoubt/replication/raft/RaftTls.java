@@ -21,6 +21,8 @@ import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.KeyManagerFactory;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.grpc.GrpcConfigKeys;
@@ -45,10 +47,12 @@ public final class RaftTls {
 
     private final X509Certificate certificate;
     private final GrpcTlsConfig config;
+    private final SSLContext sslContext;
 
-    private RaftTls(X509Certificate certificate, GrpcTlsConfig config) {
+    private RaftTls(X509Certificate certificate, GrpcTlsConfig config, SSLContext sslContext) {
         this.certificate = certificate;
         this.config = config;
+        this.sslContext = sslContext;
     }
 
     /**
@@ -82,7 +86,11 @@ public final class RaftTls {
                     .setSslProvider(SslProvider.JDK)
                     .setProtocols("TLSv1.3")
                     .build();
-            return new RaftTls(certificate, config);
+            // The same credential for a node pair's links (PairSockets): TLS 1.3, the group certificate the only
+            // one trusted, both sides authenticated.
+            SSLContext ssl = SSLContext.getInstance("TLSv1.3");
+            ssl.init(new KeyManager[] {keyManager}, new TrustManager[] {new GroupTrustManager(certificate)}, null);
+            return new RaftTls(certificate, config, ssl);
         } catch (GeneralSecurityException e) {
             throw new StorageException(ErrorCode.INVALID_STATE, "the key in " + keystoreFile + " cannot be used for"
                     + " TLS (" + e.getMessage() + "); make a new credential with `redoubt raft tls-init`", e);
@@ -122,6 +130,14 @@ public final class RaftTls {
                         + " each --tls-dir DIR (RaftTls.load in code)");
             }
         }
+    }
+
+    /**
+     * TLS 1.3 with this credential, for sockets outside Ratis (a node pair's links): the group certificate is the
+     * only one trusted, and servers must ask for the client's.
+     */
+    public SSLContext sslContext() {
+        return sslContext;
     }
 
     /** SHA-256 of the group certificate, as colon-separated hex: compare it across machines. */

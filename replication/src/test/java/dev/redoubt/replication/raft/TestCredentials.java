@@ -11,7 +11,7 @@ import java.util.stream.Stream;
  * Group credentials made once per test JVM (keytool takes about a second each) and shared by the test classes:
  * the group's, and another group's (a different key). Deleted when the JVM exits.
  */
-final class TestCredentials {
+public final class TestCredentials {
     private static Path root;
     private static Path group;
     private static Path other;
@@ -35,11 +35,11 @@ final class TestCredentials {
         return other;
     }
 
-    static RaftTls group() {
+    public static RaftTls group() {
         return RaftTls.load(groupDir());
     }
 
-    static RaftTls other() {
+    public static RaftTls other() {
         return RaftTls.load(otherDir());
     }
 
