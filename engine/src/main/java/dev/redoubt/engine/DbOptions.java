@@ -11,6 +11,7 @@ import dev.redoubt.wal.WalOptions;
 public final class DbOptions {
     private Durability durability = Durability.SYNC;
     private int walSegmentBytes = WalOptions.DEFAULT_SEGMENT_BYTES;
+    private int walCompressAboveBytes = WalOptions.COMPRESSION_OFF;
     private long memtableBytes = 64L * 1024 * 1024;
     private int maxImmutableMemtables = 2;
     private long blockCacheBytes = 64L * 1024 * 1024;
@@ -34,6 +35,7 @@ public final class DbOptions {
         DbOptions c = new DbOptions();
         c.durability = durability;
         c.walSegmentBytes = walSegmentBytes;
+        c.walCompressAboveBytes = walCompressAboveBytes;
         c.memtableBytes = memtableBytes;
         c.maxImmutableMemtables = maxImmutableMemtables;
         c.blockCacheBytes = blockCacheBytes;
@@ -53,6 +55,17 @@ public final class DbOptions {
     /** Durability of writes without {@link WriteOptions}: {@code SYNC} (default) survives power loss. */
     public DbOptions durability(Durability d) {
         this.durability = d;
+        return this;
+    }
+
+    /**
+     * LZ4-compresses each WAL record whose batch is longer than {@code bytes} ({@link WalOptions#COMPRESSION_OFF},
+     * the default: never). A record is stored compressed only when that makes it smaller; recovery, replication
+     * and {@code redoubt wal dump} inflate it, checked against its raw length. Worth it for compressible values
+     * (text, JSON) where the disk or the link between nodes is the limit; it costs CPU on every write.
+     */
+    public DbOptions walCompressAboveBytes(int bytes) {
+        this.walCompressAboveBytes = bytes;
         return this;
     }
 
@@ -137,6 +150,10 @@ public final class DbOptions {
         return walSegmentBytes;
     }
 
+    public int walCompressAboveBytes() {
+        return walCompressAboveBytes;
+    }
+
     public long memtableBytes() {
         return memtableBytes;
     }
@@ -190,7 +207,8 @@ public final class DbOptions {
     }
 
     WalOptions walOptions() {
-        return WalOptions.defaults().segmentBytes(walSegmentBytes).recoveryMode(recoveryMode);
+        return WalOptions.defaults().segmentBytes(walSegmentBytes).recoveryMode(recoveryMode)
+                .compressAboveBytes(walCompressAboveBytes);
     }
 
     DbOptions validate() {
