@@ -183,6 +183,19 @@ public final class Db implements AutoCloseable {
         return engine.get(key, snapshot.sequence());
     }
 
+    /**
+     * The values of {@code keys}, in their order (null where absent), all read at one point in time: a batch
+     * written meanwhile is seen whole or not at all (rocksdbjni's {@code multiGetAsList}).
+     */
+    public java.util.List<byte[]> multiGet(java.util.List<byte[]> keys) {
+        return engine.multiGet(keys, DbEngine.LATEST);
+    }
+
+    /** As {@link #multiGet(java.util.List)}, as of {@code snapshot}. */
+    public java.util.List<byte[]> multiGet(java.util.List<byte[]> keys, Snapshot snapshot) {
+        return engine.multiGet(keys, snapshot.sequence());
+    }
+
     /** Keys in {@code [fromInclusive, toExclusive)} in unsigned byte order (null bound = unbounded). Close it. */
     public DbIterator scan(byte[] fromInclusive, byte[] toExclusive) {
         return engine.scan(fromInclusive, toExclusive, DbEngine.LATEST);

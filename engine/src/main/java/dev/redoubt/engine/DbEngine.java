@@ -380,27 +380,53 @@ final class DbEngine implements AutoCloseable, BackgroundHost {
         SuperVersion sv = views.acquire();
         long snapshot = requestedSnapshot == LATEST ? visibleSequence : requestedSnapshot;
         try {
-            Found found = sv.active.get(key, snapshot);
-            for (int i = 0; found == null && i < sv.immutables.size(); i++) {
-                found = sv.immutables.get(i).get(key, snapshot);
-            }
-            Version v = sv.version;
-            for (int i = 0; found == null && i < v.files(0).size(); i++) {
-                FileMeta f = v.files(0).get(i);
-                if (f.contains(key) && f.minSequence() <= snapshot) {
-                    found = tables.reader(f.number()).get(key, snapshot);
-                }
-            }
-            for (int level = 1; found == null && level < v.levelCount(); level++) {
-                FileMeta f = v.findInLevel(level, key);
-                if (f != null && f.minSequence() <= snapshot) {
-                    found = tables.reader(f.number()).get(key, snapshot);
-                }
-            }
-            return found == null || found.kind() == EntryKind.DELETE ? null : found.value();
+            return find(sv, key, snapshot);
         } finally {
             views.release(sv);
         }
+    }
+
+    /**
+     * The values of {@code keys} (null where absent), all read at one snapshot through one view: a batch written
+     * meanwhile is seen whole or not at all. {@link #LATEST} is resolved as for {@link #get}.
+     */
+    List<byte[]> multiGet(List<byte[]> keys, long requestedSnapshot) {
+        for (byte[] key : keys) {
+            WriteBatch.checkKey(key);
+        }
+        SuperVersion sv = views.acquire();
+        long snapshot = requestedSnapshot == LATEST ? visibleSequence : requestedSnapshot;
+        try {
+            List<byte[]> values = new ArrayList<>(keys.size());
+            for (byte[] key : keys) {
+                values.add(find(sv, key, snapshot));
+            }
+            return values;
+        } finally {
+            views.release(sv);
+        }
+    }
+
+    /** The value of {@code key} at {@code snapshot} in the view {@code sv}: memtables newest first, then levels. */
+    private byte[] find(SuperVersion sv, byte[] key, long snapshot) {
+        Found found = sv.active.get(key, snapshot);
+        for (int i = 0; found == null && i < sv.immutables.size(); i++) {
+            found = sv.immutables.get(i).get(key, snapshot);
+        }
+        Version v = sv.version;
+        for (int i = 0; found == null && i < v.files(0).size(); i++) {
+            FileMeta f = v.files(0).get(i);
+            if (f.contains(key) && f.minSequence() <= snapshot) {
+                found = tables.reader(f.number()).get(key, snapshot);
+            }
+        }
+        for (int level = 1; found == null && level < v.levelCount(); level++) {
+            FileMeta f = v.findInLevel(level, key);
+            if (f != null && f.minSequence() <= snapshot) {
+                found = tables.reader(f.number()).get(key, snapshot);
+            }
+        }
+        return found == null || found.kind() == EntryKind.DELETE ? null : found.value();
     }
 
     DbIterator scan(byte[] from, byte[] to, long requestedSnapshot) {
