@@ -75,7 +75,7 @@ import java.util.zip.CRC32C;
  * FILTER BLOCK (never compressed): a bloom filter over every distinct user key.
  *
  *   +----------------------------------+
- *   | bits (m/8 bytes)                ...  bit b is (bits[b / 8] >> (b % 8)) & 1
+ *   | bits (m/8 bytes)                ...  bit b is (bits[b / 8] >> (b % 8)) &amp; 1
  *   +--------------+-------------------+
  *   |    probes    |  last byte, u8: k in 1..MAX_FILTER_PROBES; or 0 with no bits: no filter
  *   +--------------+
