@@ -10,14 +10,14 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The CI crash test: at least 50 SIGKILL cycles across SYNC and ASYNC with 4 writer threads, every acknowledged
+ * The CI crash test: at least 40 SIGKILL cycles across SYNC and ASYNC with 4 writer threads, every acknowledged
  * batch checked after each kill (and all of them again at the end). Longer: -Dredoubt.crash.cycles=1000. Then 10
  * power-loss cycles ({@code --power-loss}: each kill also loses what the child had not fsynced), where every SYNC
  * batch must survive and each writer's surviving ASYNC batches must be gap-free. Longer:
  * -Dredoubt.powerloss.cycles=200.
  */
 class CrashTestCiTest {
-    private static final int CYCLES = Integer.getInteger("redoubt.crash.cycles", 50);
+    private static final int CYCLES = Integer.getInteger("redoubt.crash.cycles", 40);
     private static final int POWER_LOSS_CYCLES = Integer.getInteger("redoubt.powerloss.cycles", 10);
     private static final long SEED = Long.getLong("redoubt.seed", System.nanoTime());
 

@@ -50,14 +50,14 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code -Dredoubt.raft.network=auto} (default) runs the per-link test where it can and the proxy test
  * otherwise (the other one is skipped, saying why); {@code netns} or {@code proxy} picks one.
  *
- * <p>{@code -Dredoubt.raft.runs} (default 3) runs of {@code -Dredoubt.raft.seconds} (default 30); replay a run
+ * <p>{@code -Dredoubt.raft.runs} (default 2, what CI runs) runs of {@code -Dredoubt.raft.seconds} (default 30); replay a run
  * with {@code -Dredoubt.seed=<the seed it printed>} in the same mode. Each member's stderr is kept beside its
  * directory. {@code -Dredoubt.raft.reads=leader-lease} runs the members with leader-lease reads
  * ({@link RaftReadMode#LEADER_LEASE}) instead of ReadIndex.
  */
 class RaftNemesisTest {
     private static final long SEED = Long.getLong("redoubt.seed", System.nanoTime());
-    private static final int RUNS = Integer.getInteger("redoubt.raft.runs", 3);
+    private static final int RUNS = Integer.getInteger("redoubt.raft.runs", 2);
     private static final int SECONDS = Integer.getInteger("redoubt.raft.seconds", 30);
     private static final String NETWORK = System.getProperty("redoubt.raft.network", "auto");
     /** Longest time the group may go without acknowledging a write while at most one member is disturbed. */
