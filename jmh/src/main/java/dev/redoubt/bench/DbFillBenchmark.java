@@ -1,5 +1,6 @@
 package dev.redoubt.bench;
 
+import dev.redoubt.common.DirectoryTrees;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -74,7 +75,7 @@ public class DbFillBenchmark extends BenchmarkDefaults {
                 db = null;
             }
         } finally {
-            BenchFiles.deleteRecursively(dir);
+            DirectoryTrees.deleteTree(dir);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.redoubt.bench;
 
+import dev.redoubt.common.DirectoryTrees;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -125,7 +126,7 @@ public class DbReadBenchmark extends BenchmarkDefaults {
                 db.close();
             }
         } finally {
-            BenchFiles.deleteRecursively(dir);
+            DirectoryTrees.deleteTree(dir);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.redoubt.bench;
 
+import dev.redoubt.common.DirectoryTrees;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -129,6 +130,6 @@ public class DbReopenBenchmark extends BenchmarkDefaults {
             sb.append(sb.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.0f", ms));
         }
         System.out.printf("%n# %s open + 2 gets, ms, in order (the first one cold, warmup included): %s%n", engine, sb);
-        BenchFiles.deleteRecursively(dir);
+        DirectoryTrees.deleteTree(dir);
     }
 }

@@ -1,5 +1,6 @@
 package dev.redoubt.bench;
 
+import dev.redoubt.common.DirectoryTrees;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -63,7 +64,7 @@ public class DbSyncWriteBenchmark extends BenchmarkDefaults {
                 db.close();
             }
         } finally {
-            BenchFiles.deleteRecursively(dir);
+            DirectoryTrees.deleteTree(dir);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.redoubt.bench;
 
+import dev.redoubt.common.DirectoryTrees;
 import dev.redoubt.engine.Db;
 import dev.redoubt.engine.DbOptions;
 import dev.redoubt.replication.raft.RaftGroupNode;
@@ -94,7 +95,7 @@ public final class RaftHarness {
         try {
             h.run();
         } finally {
-            BenchFiles.deleteRecursively(h.root);
+            DirectoryTrees.deleteTree(h.root);
         }
     }
 
@@ -292,7 +293,7 @@ public final class RaftHarness {
             return ClosedLoopLoad.run("single-writer", threads, Duration.ofSeconds(warmup), Duration.ofSeconds(seconds),
                     t -> RaftBenchClient.syncPuts(db), this::write);
         } finally {
-            BenchFiles.deleteRecursively(dir);
+            DirectoryTrees.deleteTree(dir);
         }
     }
 

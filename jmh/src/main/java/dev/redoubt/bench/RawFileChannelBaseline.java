@@ -1,5 +1,6 @@
 package dev.redoubt.bench;
 
+import dev.redoubt.common.DirectoryTrees;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -71,7 +72,7 @@ public class RawFileChannelBaseline extends BenchmarkDefaults {
                     channel.close();
                 }
             } finally {
-                BenchFiles.deleteRecursively(dir);
+                DirectoryTrees.deleteTree(dir);
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.redoubt.bench;
 
+import dev.redoubt.common.DirectoryTrees;
 import dev.redoubt.engine.DbOptions;
 import dev.redoubt.engine.WriteBatch;
 import dev.redoubt.replication.CommitLevel;
@@ -21,7 +22,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
@@ -80,7 +80,7 @@ public final class ReplicationHarness {
         try {
             h.run();
         } finally {
-            deleteTree(root);
+            DirectoryTrees.deleteTree(root);
         }
     }
 
@@ -302,13 +302,5 @@ public final class ReplicationHarness {
         double[] c = v.clone();
         Arrays.sort(c);
         return c.length % 2 == 1 ? c[c.length / 2] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

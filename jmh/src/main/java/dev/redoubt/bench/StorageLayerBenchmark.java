@@ -1,5 +1,6 @@
 package dev.redoubt.bench;
 
+import dev.redoubt.common.DirectoryTrees;
 import dev.redoubt.common.FileStorageEnv;
 import dev.redoubt.common.StorageFile;
 import java.io.IOException;
@@ -71,7 +72,7 @@ public class StorageLayerBenchmark extends BenchmarkDefaults {
         @TearDown(Level.Trial)
         public void tearDown() throws IOException {
             file.close();
-            BenchFiles.deleteRecursively(dir);
+            DirectoryTrees.deleteTree(dir);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.redoubt.bench;
 
+import dev.redoubt.common.DirectoryTrees;
 import dev.redoubt.wal.Durability;
 import dev.redoubt.wal.RecordType;
 import dev.redoubt.wal.Wal;
@@ -88,7 +89,7 @@ public class WalAppendBenchmark extends BenchmarkDefaults {
                         s.fsyncs() == 0 ? 0.0 : (double) s.recordsWritten() / s.fsyncs());
             }
         } finally {
-            BenchFiles.deleteRecursively(dir);
+            DirectoryTrees.deleteTree(dir);
         }
     }
 

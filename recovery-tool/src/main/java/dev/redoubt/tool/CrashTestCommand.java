@@ -1,5 +1,6 @@
 package dev.redoubt.tool;
 
+import dev.redoubt.common.DirectoryTrees;
 import dev.redoubt.common.PowerLossStorageEnv;
 import dev.redoubt.engine.DbInspector;
 import dev.redoubt.wal.Durability;
@@ -8,10 +9,8 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -206,7 +205,7 @@ final class CrashTestCommand extends ToolCommand {
             return result;
         } finally {
             if (temporary && !keep) {
-                deleteTree(data);
+                DirectoryTrees.deleteTree(data);
             }
         }
     }
@@ -229,16 +228,5 @@ final class CrashTestCommand extends ToolCommand {
                         .put("passed", r.passed()).put("elapsedSeconds", r.elapsedSeconds())
                         .put("unsyncedLost", r.unsyncedLost()).put("holes", r.holes()).put("expectedAtEnd", r.expectedAtEnd()))
                 .put("powerLoss", s.powerLoss());
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.redoubt.tool;
 
+import dev.redoubt.common.DirectoryTrees;
 import dev.redoubt.common.FileStorageEnv;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -67,7 +68,7 @@ final class DemoCommand extends ToolCommand {
             return ExitCodes.TORN_OR_LOST;
         } finally {
             if (temporary) {
-                CrashTestCommand.deleteTree(data);
+                DirectoryTrees.deleteTree(data);
             }
         }
     }

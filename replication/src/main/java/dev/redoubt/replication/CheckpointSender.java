@@ -1,5 +1,6 @@
 package dev.redoubt.replication;
 
+import dev.redoubt.common.DirectoryTrees;
 import dev.redoubt.engine.ReplicationPort;
 import dev.redoubt.wal.SegmentFiles;
 import java.io.IOException;
@@ -93,14 +94,10 @@ final class CheckpointSender {
         return length;
     }
 
+    /** Removes a checkpoint directory this sender made; a failure is logged (the next send removes it again). */
     static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            DirectoryTrees.deleteTree(root);
         } catch (IOException e) {
             LOG.warn("could not remove {}: {}", root, e.getMessage());
         }

@@ -1,5 +1,6 @@
 package dev.redoubt.replication.raft;
 
+import dev.redoubt.common.DirectoryTrees;
 import dev.redoubt.common.ErrorCode;
 import dev.redoubt.common.StorageEnv;
 import dev.redoubt.common.StorageException;
@@ -85,7 +86,7 @@ final class DbInstall {
         for (Path leftover : new Path[] {installing(db), old(db)}) {
             if (Files.exists(leftover)) {
                 LOG.info("{}: removing {}, left by a snapshot install that a crash cut short", db, leftover.getFileName());
-                FileTrees.deleteTree(env, leftover);
+                DirectoryTrees.deleteTree(env, leftover);
                 changed = true;
             }
         }
@@ -153,7 +154,7 @@ final class DbInstall {
         env.rename(building, db);
         env.syncDirectory(parent);
         if (hadOld) {
-            FileTrees.deleteTree(env, old(db));
+            DirectoryTrees.deleteTree(env, old(db));
             env.syncDirectory(parent);
         }
     }

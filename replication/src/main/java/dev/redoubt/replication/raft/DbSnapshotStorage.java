@@ -1,5 +1,6 @@
 package dev.redoubt.replication.raft;
 
+import dev.redoubt.common.DirectoryTrees;
 import dev.redoubt.common.ErrorCode;
 import dev.redoubt.common.StorageException;
 import java.io.IOException;
@@ -116,7 +117,7 @@ final class DbSnapshotStorage implements StateMachineStorage {
             Matcher m = NAME.matcher(p.getFileName().toString());
             if (m.matches() && (m.group(1).equals(PARTIAL) || m.group(1).equals(DELETING))) {
                 LOG.info("{}: removing {} (a snapshot write or delete that a stop or crash cut short)", smDir, p.getFileName());
-                FileTrees.deleteTree(p);
+                DirectoryTrees.deleteTree(p);
                 removed = true;
             } else if (m.matches() && m.group(1).equals(DAMAGED)) {
                 LOG.warn("{}: {} holds a damaged snapshot set aside earlier; it is never used: inspect it, then delete it",
@@ -230,7 +231,7 @@ final class DbSnapshotStorage implements StateMachineStorage {
         if (Files.exists(target)) {
             retire(target); // not complete, or it would be the latest already: the caller checked
         }
-        FileTrees.deleteTree(partial);
+        DirectoryTrees.deleteTree(partial);
         checkpoint.writeTo(partial);
         List<SnapshotManifest.Entry> entries = describe(partial, previous);
         new SnapshotManifest(termIndex.getTerm(), termIndex.getIndex(), entries)
@@ -344,7 +345,7 @@ final class DbSnapshotStorage implements StateMachineStorage {
     synchronized Path setAside(DbSnapshot snapshot, boolean publish) throws IOException {
         Path smDir = requireDir();
         Path damaged = smDir.resolve(DAMAGED + "." + suffix(snapshot.manifest().term(), snapshot.index()));
-        FileTrees.deleteTree(damaged);
+        DirectoryTrees.deleteTree(damaged);
         FileTrees.renameAtomically(snapshot.dir(), damaged);
         FileTrees.fsyncDirectory(smDir);
         LOG.error("{}: set the damaged snapshot aside as {}; it is never used; inspect it, then delete it",
@@ -389,10 +390,10 @@ final class DbSnapshotStorage implements StateMachineStorage {
         Path smDir = requireDir();
         Matcher m = NAME.matcher(snapshotDir.getFileName().toString());
         Path deleting = smDir.resolve(DELETING + "." + (m.matches() ? m.group(2) + "_" + m.group(3) : "unnamed"));
-        FileTrees.deleteTree(deleting);
+        DirectoryTrees.deleteTree(deleting);
         FileTrees.renameAtomically(snapshotDir, deleting);
         FileTrees.fsyncDirectory(smDir);
-        FileTrees.deleteTree(deleting);
+        DirectoryTrees.deleteTree(deleting);
         FileTrees.fsyncDirectory(smDir);
     }
 

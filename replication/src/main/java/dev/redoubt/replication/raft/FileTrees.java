@@ -1,20 +1,15 @@
 package dev.redoubt.replication.raft;
 
-import dev.redoubt.common.StorageEnv;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Comparator;
 import java.util.HexFormat;
-import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * The file operations the snapshot code needs, each with its durability stated: fsync of files and directories,
@@ -46,43 +41,6 @@ final class FileTrees {
     /** Renames atomically; durable after {@link #fsyncDirectory} of both parents. */
     static void renameAtomically(Path from, Path to) throws IOException {
         Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    /** Deletes {@code root} and everything under it, if present (not atomic: rename it out of the way first). */
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        List<Path> paths;
-        try (Stream<Path> walk = Files.walk(root)) {
-            paths = walk.sorted(Comparator.reverseOrder()).toList();
-        }
-        for (Path p : paths) {
-            Files.deleteIfExists(p);
-        }
-    }
-
-    /**
-     * As {@link #deleteTree(Path)}, through {@code env}, for a tree a file layer may know files of (an engine's
-     * directory): each file deleted through it, each directory fsynced through it (which makes the deletes in it
-     * happen) and then deleted.
-     */
-    static void deleteTree(StorageEnv env, Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        List<Path> paths;
-        try (Stream<Path> walk = Files.walk(root)) {
-            paths = walk.sorted(Comparator.reverseOrder()).toList(); // children before their directory
-        }
-        for (Path p : paths) {
-            if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                env.syncDirectory(p);
-                env.delete(p);
-            } else {
-                env.delete(p);
-            }
-        }
     }
 
     /** Copies {@code from} to the new file {@code to} and fsyncs the copy. */

@@ -1,5 +1,6 @@
 package dev.redoubt.replication.raft;
 
+import dev.redoubt.common.DirectoryTrees;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -98,7 +99,7 @@ final class SnapshotGuard implements AutoCloseable {
             for (Path failed : failedInstalls(ratisTmp)) {
                 LOG.warn("{}: removing {}: a snapshot install whose files did not match the leader's manifest"
                         + " (the leader's copy is damaged; it takes it again)", ratisTmp, failed.getFileName());
-                FileTrees.deleteTree(failed);
+                DirectoryTrees.deleteTree(failed);
             }
             if (division.getInfo().isLeader() && aFollowerNeedsTheSnapshot()) {
                 verifyLatest();

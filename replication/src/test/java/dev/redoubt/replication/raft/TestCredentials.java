@@ -4,8 +4,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 /**
  * Group credentials made once per test JVM (keytool takes about a second each) and shared by the test classes:
@@ -63,8 +61,8 @@ public final class TestCredentials {
     }
 
     private static void delete(Path dir) {
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        try {
+            dev.redoubt.common.DirectoryTrees.deleteTree(dir);
         } catch (IOException e) {
             // best effort at exit
         }
