@@ -21,13 +21,40 @@ public final class FileStorageEnv implements StorageEnv {
 
     @Override
     public StorageFile openForRead(Path path) throws IOException {
-        return new ChannelFile(FileChannel.open(path, StandardOpenOption.READ));
+        return new ChannelFile(path, FileChannel.open(path, StandardOpenOption.READ));
     }
 
     @Override
     public StorageFile openForWrite(Path path) throws IOException {
-        return new ChannelFile(FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE,
-                StandardOpenOption.CREATE));
+        try {
+            return new ChannelFile(path, FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                    StandardOpenOption.CREATE));
+        } catch (IOException e) {
+            throw noSpaceOr(e, path, 1);
+        }
+    }
+
+    /**
+     * {@code e} as a {@link NoSpaceException} when the file system holding {@code path} has fewer than
+     * {@code needed} bytes (at least one) usable left, which is what made the call fail; else {@code e}. Java
+     * gives no error number, and the OS message's wording depends on the locale, so the file system is asked.
+     */
+    static IOException noSpaceOr(IOException e, Path path, long needed) {
+        if (e instanceof NoSpaceException) {
+            return e;
+        }
+        try {
+            Path existing = path.toAbsolutePath();
+            while (existing != null && !Files.exists(existing)) {
+                existing = existing.getParent();
+            }
+            if (existing != null && Files.getFileStore(existing).getUsableSpace() < Math.max(1, needed)) {
+                return new NoSpaceException(path + ": no space left on the file system (" + e.getMessage() + ")", e);
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // cannot tell: report the original failure
+        }
+        return e;
     }
 
     @Override
@@ -110,9 +137,12 @@ public final class FileStorageEnv implements StorageEnv {
     }
 
     private static final class ChannelFile implements StorageFile {
+        /** Only for recognising a full file system. */
+        private final Path path;
         private final FileChannel channel;
 
-        ChannelFile(FileChannel channel) {
+        ChannelFile(Path path, FileChannel channel) {
+            this.path = path;
             this.channel = channel;
         }
 
@@ -124,15 +154,24 @@ public final class FileStorageEnv implements StorageEnv {
         @Override
         public void write(long position, ByteBuffer src) throws IOException {
             long at = position;
-            while (src.hasRemaining()) {
-                at += channel.write(src, at);
+            try {
+                while (src.hasRemaining()) {
+                    at += channel.write(src, at);
+                }
+            } catch (IOException e) {
+                throw noSpaceOr(e, path, src.remaining());
             }
         }
 
         @Override
         public void force() throws IOException {
             // fdatasync: data plus the metadata needed to read it back (the length), not timestamps.
-            channel.force(false);
+            try {
+                channel.force(false);
+            } catch (IOException e) {
+                // Delayed allocation: a file system may find it is full only when it writes back.
+                throw noSpaceOr(e, path, 1);
+            }
         }
 
         @Override
@@ -147,7 +186,11 @@ public final class FileStorageEnv implements StorageEnv {
                 channel.truncate(size);
             } else if (size > current) {
                 ByteBuffer zero = ByteBuffer.allocate(1);
-                channel.write(zero, size - 1);
+                try {
+                    channel.write(zero, size - 1);
+                } catch (IOException e) {
+                    throw noSpaceOr(e, path, size - current);
+                }
             }
         }
 

@@ -35,13 +35,13 @@ public class StorageException extends RuntimeException {
     }
 
     /**
-     * Whether {@code e}, or any of its causes, is a full disk ({@code ENOSPC}): what a log or database that
-     * refuses writes after a failure reports as {@link ErrorCode#NO_SPACE}, since freeing space is the fix.
+     * Whether {@code e}, or any of its causes, is a full disk (a {@link NoSpaceException}, which the file layer
+     * throws when it recognises one): what a log or database that refuses writes after a failure reports as
+     * {@link ErrorCode#NO_SPACE}, since freeing space is the fix.
      */
     public static boolean isNoSpace(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            String m = t.getMessage();
-            if (m != null && (m.contains("No space left on device") || m.contains("ENOSPC"))) {
+            if (t instanceof NoSpaceException) {
                 return true;
             }
         }

@@ -496,7 +496,9 @@ public final class SimulatedStorageEnv implements StorageEnv {
     /** Records the failure of {@code call} on {@code handle}'s file; returns the exception to throw. */
     private IOException injected(String call, Handle handle, String message) {
         injectedFailures.add(new InjectedFailure(call, currentPathOf(handle), message));
-        return new IOException(message);
+        // A full disk is recognised by the real file layer as a NoSpaceException: the same here.
+        return message.equals(DISK_FULL) ? new dev.redoubt.common.NoSpaceException(message, null)
+                : new IOException(message);
     }
 
     /** The name the handle's file has now (a linear search: failures are rare), else the one it was opened under. */
