@@ -50,7 +50,7 @@ final class KvCommand {
             }
             return null;
         }
-        return dev.redoubt.replication.raft.RaftKvClient.connect(RaftCommand.peers(group),
+        return dev.redoubt.replication.raft.RaftKvClient.connect(RaftAdminCommand.peers(group),
                 tlsDir == null ? null : dev.redoubt.replication.raft.RaftTls.load(tlsDir));
     }
 

@@ -25,7 +25,7 @@ final class KvStaleGet {
         if (minIndex != null && minIndex < 0) {
             throw CliException.usage("--min-index must be >= 0, got " + minIndex);
         }
-        List<RaftGroupNode.Peer> peers = RaftCommand.peers(group);
+        List<RaftGroupNode.Peer> peers = RaftAdminCommand.peers(group);
         String member = from != null ? from : follower(peers);
         StaleRead read;
         try (RaftKvClient client = RaftKvClient.connect(peers)) {

@@ -212,7 +212,7 @@ final class NodeCommand {
             throw CliException.usage("--secret-file is for node pairs: a Raft group authenticates with its credential,"
                     + " --tls-dir DIR (make one with `redoubt raft tls-init --dir DIR`)");
         }
-        java.util.List<dev.redoubt.replication.raft.RaftGroupNode.Peer> group = RaftCommand.peers(s.peers);
+        java.util.List<dev.redoubt.replication.raft.RaftGroupNode.Peer> group = RaftAdminCommand.peers(s.peers);
         dev.redoubt.replication.raft.RaftTls credential = s.tls.load();
         dev.redoubt.replication.raft.RaftGroupNode member;
         dev.redoubt.replication.raft.RaftReadMode reads;

@@ -35,7 +35,7 @@ final class RaftMembershipCommands {
         @Override
         int run() throws IOException {
             List<RaftGroupNode.Peer> members;
-            try (RaftAdmin admin = RaftAdmin.connect(RaftCommand.peers(peers), tls.load())) {
+            try (RaftAdmin admin = RaftAdmin.connect(RaftAdminCommand.peers(peers), tls.load())) {
                 members = change(admin);
             } catch (IllegalArgumentException e) {
                 throw CliException.usage(e.getMessage());

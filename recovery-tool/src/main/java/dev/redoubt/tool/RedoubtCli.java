@@ -10,7 +10,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "redoubt", mixinStandardHelpOptions = true, versionProvider = RedoubtCli.Version.class,
         description = "Inspect, verify, recover, repair and crash-test a Redoubt data directory.",
         subcommands = {DemoCommand.class, CrashTestCommand.class, DbCommand.class, WalCommand.class,
-            SstCommand.class, KvCommand.class, NodeCommand.class, RaftCommand.class, RedoubtCli.Completion.class, CommandLine.HelpCommand.class},
+            SstCommand.class, KvCommand.class, NodeCommand.class, RaftAdminCommand.class, RedoubtCli.Completion.class, CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes (every command):%n",
         footer = {
             "  0   ok: done, nothing wrong found",

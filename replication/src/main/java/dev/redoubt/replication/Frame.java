@@ -55,7 +55,7 @@ import java.nio.charset.StandardCharsets;
  */
 public final class Frame {
     public static final int MAX_BODY_BYTES = 32 * 1024 * 1024;
-    public static final int MAX_BODY_BEFORE_AUTH = 1024;
+    public static final int MAX_BODY_BYTES_BEFORE_AUTH = 1024;
     public static final int MAX_STRING_BYTES = 4096;
     public static final int MAGIC = 0x52444254;
     public static final int PROTOCOL_VERSION = 1;

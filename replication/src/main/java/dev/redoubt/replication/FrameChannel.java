@@ -13,7 +13,7 @@ import java.util.zip.CRC32C;
 
 /**
  * Frames over one TCP connection (see {@link Frame}). Sends are serialized; receives belong to one thread.
- * Every received length is bounded before anything is allocated: {@value Frame#MAX_BODY_BEFORE_AUTH} bytes until
+ * Every received length is bounded before anything is allocated: {@value Frame#MAX_BODY_BYTES_BEFORE_AUTH} bytes until
  * {@link #authenticated()} is called, {@value Frame#MAX_BODY_BYTES} after.
  */
 final class FrameChannel implements AutoCloseable {
@@ -23,7 +23,7 @@ final class FrameChannel implements AutoCloseable {
     private final DataOutputStream out;
     private final CRC32C sendCrc = new CRC32C();
     private final CRC32C receiveCrc = new CRC32C();
-    private volatile int maxBody = Frame.MAX_BODY_BEFORE_AUTH;
+    private volatile int maxBody = Frame.MAX_BODY_BYTES_BEFORE_AUTH;
     private byte[] receiveBuffer = new byte[256];
 
     FrameChannel(Socket socket) throws IOException {
@@ -75,7 +75,7 @@ final class FrameChannel implements AutoCloseable {
         int expectedCrc = in.readInt();
         if (length < 1 || length > maxBody) {
             throw new ProtocolException("frame length " + length + " outside 1.." + maxBody
-                    + (maxBody == Frame.MAX_BODY_BEFORE_AUTH ? " (before authentication)" : ""));
+                    + (maxBody == Frame.MAX_BODY_BYTES_BEFORE_AUTH ? " (before authentication)" : ""));
         }
         if (receiveBuffer.length < length) {
             receiveBuffer = new byte[Math.max(length, Math.min(Frame.MAX_BODY_BYTES, receiveBuffer.length * 2))];

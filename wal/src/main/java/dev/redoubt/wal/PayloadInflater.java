@@ -11,7 +11,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * Inflates LZ4-compressed record payloads into one reusable direct buffer (the leader's apply, a replica's
  * check, a reader). The raw length was bounded by the header checks ({@link WalRecordDescriptor#invalidFields}),
- * so the buffer never grows past {@link WalRecordDescriptor#MAX_PAYLOAD_LIMIT}.
+ * so the buffer never grows past {@link WalRecordDescriptor#MAX_PAYLOAD_BYTES}.
  *
  * <p>Not thread-safe: one per owner.
  */

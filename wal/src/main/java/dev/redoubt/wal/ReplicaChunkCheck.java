@@ -60,7 +60,7 @@ final class ReplicaChunkCheck {
             boolean padding = type == RecordType.PADDING;
             long recordEnd = lsn + WalRecordDescriptor.HEADER_LENGTH + (long) stored;
             int sent = padding ? WalRecordDescriptor.HEADER_LENGTH : WalRecordDescriptor.HEADER_LENGTH + stored;
-            if (stored < 0 || stored > WalRecordDescriptor.MAX_PAYLOAD_LIMIT || (!padding && sent > remaining)) {
+            if (stored < 0 || stored > WalRecordDescriptor.MAX_PAYLOAD_BYTES || (!padding && sent > remaining)) {
                 throw new RejectedChunkException("stored length " + stored + " at LSN " + lsn + " exceeds the "
                         + remaining + " bytes left in the chunk");
             }

@@ -147,9 +147,9 @@ public final class WalOptions {
                     + MAX_SEGMENT_BYTES + ", got " + segmentBytes);
         }
         int maxRecordBytes = maxRecordBytes();
-        if (maxRecordBytes < 0 || maxRecordBytes > WalRecordDescriptor.MAX_PAYLOAD_LIMIT) {
+        if (maxRecordBytes < 0 || maxRecordBytes > WalRecordDescriptor.MAX_PAYLOAD_BYTES) {
             throw new IllegalArgumentException("maxRecordBytes must be between 0 and "
-                    + WalRecordDescriptor.MAX_PAYLOAD_LIMIT + ", got " + maxRecordBytes);
+                    + WalRecordDescriptor.MAX_PAYLOAD_BYTES + ", got " + maxRecordBytes);
         }
         if ((long) maxRecordBytes + WalRecordDescriptor.HEADER_LENGTH > segmentBytes) {
             throw new IllegalArgumentException("maxRecordBytes (" + maxRecordBytes + ") + the "

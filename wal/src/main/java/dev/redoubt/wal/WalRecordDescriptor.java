@@ -74,7 +74,7 @@ public final class WalRecordDescriptor {
      * Hard ceiling on a record's payload, whatever the options say: a length read from disk above it
      * is corruption, so a damaged length can never make a reader allocate more than this.
      */
-    public static final int MAX_PAYLOAD_LIMIT = 64 * 1024 * 1024;
+    public static final int MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 
     /** LZ4's worst case is far below this; a raw length above stored * this is corruption. */
     static final int MAX_COMPRESSION_RATIO = 256;
@@ -151,7 +151,7 @@ public final class WalRecordDescriptor {
         if (type != RecordType.PADDING) {
             boolean compressed = (flags & FLAG_LZ4) != 0;
             boolean rawOk = compressed
-                    ? raw >= 0 && raw <= MAX_PAYLOAD_LIMIT && (long) raw <= (long) stored * MAX_COMPRESSION_RATIO
+                    ? raw >= 0 && raw <= MAX_PAYLOAD_BYTES && (long) raw <= (long) stored * MAX_COMPRESSION_RATIO
                     : raw == stored;
             if (!rawOk) {
                 return "raw length " + raw + " inconsistent with stored length " + stored;

@@ -31,7 +31,7 @@ class WalDecoderFuzzTest {
         try (WalReader reader = WalReader.open(env, WalTestLog.WAL_DIR, 0)) {
             while (reader.next()) {
                 records++;
-                assertThat(reader.payloadLength()).isBetween(0, WalRecordDescriptor.MAX_PAYLOAD_LIMIT);
+                assertThat(reader.payloadLength()).isBetween(0, WalRecordDescriptor.MAX_PAYLOAD_BYTES);
             }
             assertThat(reader.status()).isIn(WalReader.Status.END, WalReader.Status.CORRUPT);
         }

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * {@link #recover} are its file steps, which REQUIRE that no {@code Db} is open on the directory.
  *
  * <p>Thread-safety: no state of its own; not safe for two calls on one directory at once. The state machine calls
- * it from its one update thread holding its apply lock ({@code stateLock}, which serializes every change to the
+ * it from its one update thread holding its apply lock ({@code applyLock}, which serializes every change to the
  * engine), and {@link #install} holds the engine's swap lock (the write lock readers wait on) while no engine is
  * open.
  *

@@ -54,10 +54,10 @@ import org.slf4j.LoggerFactory;
  * SnapshotGuard}'s to find and take again, through {@link #withApplyLock} and {@link #takeSnapshotHeld}.
  *
  * <p>Thread-safety: Ratis calls apply, snapshot and reinitialize from its one update thread, and
- * {@link SnapshotGuard} takes snapshots from its own; {@code stateLock} (the apply lock) serializes every change
+ * {@link SnapshotGuard} takes snapshots from its own; {@code applyLock} serializes every change
  * to the engine and to the applied (term, index), so that a snapshot's (term, index) and the engine state it
  * copies always match. Queries run on other threads and hold {@code dbLock}'s read lock; closing or replacing the
- * engine holds its write lock, and always inside {@code stateLock} (lock order: {@code stateLock}, then
+ * engine holds its write lock, and always inside {@code applyLock} (lock order: {@code applyLock}, then
  * {@code dbLock}). The counters and getters are safe from any thread.
  */
 public final class DbStateMachine extends BaseStateMachine {
@@ -68,7 +68,7 @@ public final class DbStateMachine extends BaseStateMachine {
     private final Path dir;
     private final DbOptions options;
     private final DbSnapshotStorage snapshots = new DbSnapshotStorage();
-    private final ReentrantLock stateLock = new ReentrantLock();
+    private final ReentrantLock applyLock = new ReentrantLock();
     private final ReentrantReadWriteLock dbLock = new ReentrantReadWriteLock();
     private final AtomicLong appliedEntries = new AtomicLong();
     private final AtomicLong snapshotsTaken = new AtomicLong();
@@ -109,7 +109,7 @@ public final class DbStateMachine extends BaseStateMachine {
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage storage) throws IOException {
         super.initialize(server, groupId, storage);
         getLifeCycle().startAndTransition(() -> {
-            stateLock.lock();
+            applyLock.lock();
             try {
                 snapshots.init(storage);
                 DbInstall.recover(env, dir);
@@ -117,7 +117,7 @@ public final class DbStateMachine extends BaseStateMachine {
                 installNewerSnapshotAtStart();
                 recoveredAppliedIndex = appliedIndex();
             } finally {
-                stateLock.unlock();
+                applyLock.unlock();
             }
         }, IOException.class);
     }
@@ -125,10 +125,10 @@ public final class DbStateMachine extends BaseStateMachine {
     /**
      * A complete snapshot newer than the engine (the member crashed after Ratis had placed a received snapshot, or
      * its engine was lost): installed, newest first; one that fails verification is set aside with an error line.
-     * REQUIRES stateLock.
+     * REQUIRES applyLock.
      */
     private void installNewerSnapshotAtStart() throws IOException {
-        assert stateLock.isHeldByCurrentThread();
+        assert applyLock.isHeldByCurrentThread();
         for (DbSnapshotStorage.DbSnapshot s : snapshots.complete()) {
             if (s.index() <= appliedIndex()) {
                 return;
@@ -154,9 +154,9 @@ public final class DbStateMachine extends BaseStateMachine {
         return false;
     }
 
-    /** REQUIRES stateLock. Opens the engine and takes (and returns) the applied (term, index) it holds. */
+    /** REQUIRES applyLock. Opens the engine and takes (and returns) the applied (term, index) it holds. */
     private TermIndex openDb() {
-        assert stateLock.isHeldByCurrentThread();
+        assert applyLock.isHeldByCurrentThread();
         Db opened = Db.open(env, dir, options);
         TermIndex applied = RaftKeySpace.readApplied(opened);
         db = opened;
@@ -164,9 +164,9 @@ public final class DbStateMachine extends BaseStateMachine {
         return applied;
     }
 
-    /** REQUIRES stateLock and dbLock's write lock. Closes the engine, if open; queries then fail as closed. */
+    /** REQUIRES applyLock and dbLock's write lock. Closes the engine, if open; queries then fail as closed. */
     private void closeDb() {
-        assert stateLock.isHeldByCurrentThread() && dbLock.isWriteLockedByCurrentThread();
+        assert applyLock.isHeldByCurrentThread() && dbLock.isWriteLockedByCurrentThread();
         Db d = db;
         db = null;
         if (d != null) {
@@ -245,7 +245,7 @@ public final class DbStateMachine extends BaseStateMachine {
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
         TermIndex termIndex = TermIndex.valueOf(entry);
-        stateLock.lock();
+        applyLock.lock();
         try {
             if (termIndex.getIndex() <= appliedIndex()) {
                 return CompletableFuture.completedFuture(Message.valueOf("skipped " + termIndex.getIndex()));
@@ -266,7 +266,7 @@ public final class DbStateMachine extends BaseStateMachine {
             appliedEntries.incrementAndGet();
             return CompletableFuture.completedFuture(Message.valueOf(writes == null ? "malformed" : "ok"));
         } finally {
-            stateLock.unlock();
+            applyLock.unlock();
         }
     }
 
@@ -276,13 +276,13 @@ public final class DbStateMachine extends BaseStateMachine {
      */
     @Override
     public void notifyTermIndexUpdated(long term, long index) {
-        stateLock.lock();
+        applyLock.lock();
         try {
             if (index > appliedIndex()) {
                 super.notifyTermIndexUpdated(term, index);
             }
         } finally {
-            stateLock.unlock();
+            applyLock.unlock();
         }
     }
 
@@ -294,20 +294,20 @@ public final class DbStateMachine extends BaseStateMachine {
      */
     @Override
     public long takeSnapshot() throws IOException {
-        stateLock.lock();
+        applyLock.lock();
         try {
             return takeSnapshotLocked(false, snapshots.latest());
         } finally {
-            stateLock.unlock();
+            applyLock.unlock();
         }
     }
 
     /**
-     * REQUIRES stateLock. With {@code again}, even if the latest snapshot covers the applied index; the MD5s of
+     * REQUIRES applyLock. With {@code again}, even if the latest snapshot covers the applied index; the MD5s of
      * tables that are the same files as in {@code previous} are reused.
      */
     private long takeSnapshotLocked(boolean again, DbSnapshotStorage.DbSnapshot previous) throws IOException {
-        assert stateLock.isHeldByCurrentThread();
+        assert applyLock.isHeldByCurrentThread();
         TermIndex applied = getLastAppliedTermIndex();
         DbSnapshotStorage.DbSnapshot latest = snapshots.latest();
         if (getLifeCycleState() != LifeCycle.State.RUNNING) {
@@ -343,36 +343,36 @@ public final class DbStateMachine extends BaseStateMachine {
     }
 
     /**
-     * Runs {@code action} holding stateLock (the apply lock): meanwhile no entry is applied, no snapshot is taken
+     * Runs {@code action} holding applyLock (the apply lock): meanwhile no entry is applied, no snapshot is taken
      * or installed and the engine is not closed. For {@link SnapshotGuard}, whose retake must see the latest
      * snapshot and take the new one with nothing in between.
      */
     <T> T withApplyLock(ApplyLocked<T> action) throws IOException {
-        stateLock.lock();
+        applyLock.lock();
         try {
             return action.run();
         } finally {
-            stateLock.unlock();
+            applyLock.unlock();
         }
     }
 
     /**
-     * REQUIRES stateLock ({@link #withApplyLock}). Takes a snapshot at the applied index, as {@link #takeSnapshot}
+     * REQUIRES applyLock ({@link #withApplyLock}). Takes a snapshot at the applied index, as {@link #takeSnapshot}
      * does ({@code again} and {@code previous}: as for {@link #takeSnapshotLocked}).
      *
      * @return whether a snapshot was taken (none while the state machine is not running or before its first
      *     entry; a failure throws)
      */
     boolean takeSnapshotHeld(boolean again, DbSnapshotStorage.DbSnapshot previous) throws IOException {
-        assert stateLock.isHeldByCurrentThread();
+        assert applyLock.isHeldByCurrentThread();
         long taken = snapshotsTaken.get();
         takeSnapshotLocked(again, previous);
         return snapshotsTaken.get() != taken;
     }
 
-    /** REQUIRES stateLock. Counts a damaged latest snapshot that {@link SnapshotGuard} set aside and took again. */
+    /** REQUIRES applyLock. Counts a damaged latest snapshot that {@link SnapshotGuard} set aside and took again. */
     void countRetaken() {
-        assert stateLock.isHeldByCurrentThread();
+        assert applyLock.isHeldByCurrentThread();
         snapshotsRetaken.incrementAndGet();
     }
 
@@ -393,14 +393,14 @@ public final class DbStateMachine extends BaseStateMachine {
     /** Ratis pauses the state machine before it moves a received snapshot into place, then calls reinitialize. */
     @Override
     public void pause() {
-        stateLock.lock();
+        applyLock.lock();
         try {
             if (getLifeCycleState() == LifeCycle.State.RUNNING) {
                 getLifeCycle().transition(LifeCycle.State.PAUSING);
                 getLifeCycle().transition(LifeCycle.State.PAUSED);
             }
         } finally {
-            stateLock.unlock();
+            applyLock.unlock();
         }
     }
 
@@ -411,20 +411,20 @@ public final class DbStateMachine extends BaseStateMachine {
      */
     @Override
     public void reinitialize() throws IOException {
-        stateLock.lock();
+        applyLock.lock();
         try {
             reinitializeLocked();
         } catch (IOException | RuntimeException e) {
             recordFailure("installing the snapshot received from the leader", e);
             throw e;
         } finally {
-            stateLock.unlock();
+            applyLock.unlock();
         }
     }
 
-    /** REQUIRES stateLock. */
+    /** REQUIRES applyLock. */
     private void reinitializeLocked() throws IOException {
-        assert stateLock.isHeldByCurrentThread();
+        assert applyLock.isHeldByCurrentThread();
         DbSnapshotStorage.DbSnapshot s = snapshots.refresh();
         if (s == null) {
             throw new StorageException(ErrorCode.CORRUPTION, dir + ": Ratis installed a snapshot, but the snapshot"
@@ -463,12 +463,12 @@ public final class DbStateMachine extends BaseStateMachine {
     }
 
     /**
-     * REQUIRES stateLock and a verified snapshot. Replaces the engine with the snapshot's checkpoint
+     * REQUIRES applyLock and a verified snapshot. Replaces the engine with the snapshot's checkpoint
      * ({@link DbInstall#install}: crash-safe, and checked to hold exactly the snapshot's (term, index)), holding
      * dbLock's write lock while no engine is open.
      */
     private void install(DbSnapshotStorage.DbSnapshot s) throws IOException {
-        assert stateLock.isHeldByCurrentThread();
+        assert applyLock.isHeldByCurrentThread();
         TermIndex held = DbInstall.install(env, dir, s, dbLock.writeLock(), engine);
         snapshotsInstalled.incrementAndGet();
         LOG.info("{}: the engine now holds snapshot {}", dir, held);
@@ -546,13 +546,13 @@ public final class DbStateMachine extends BaseStateMachine {
     @Override
     public void close() throws IOException {
         super.close();
-        stateLock.lock(); // not while a snapshot is taken (SnapshotGuard takes one on its own thread)
+        applyLock.lock(); // not while a snapshot is taken (SnapshotGuard takes one on its own thread)
         dbLock.writeLock().lock();
         try {
             closeDb();
         } finally {
             dbLock.writeLock().unlock();
-            stateLock.unlock();
+            applyLock.unlock();
         }
     }
 }

@@ -11,10 +11,10 @@ import picocli.CommandLine.Option;
 /** {@code redoubt raft ...}: operate a Raft group (status, leadership transfer, membership). */
 @Command(name = "raft", mixinStandardHelpOptions = true,
         description = "Operate a Raft group started with `redoubt node start --raft`.",
-        subcommands = {RaftCommand.Status.class, RaftCommand.TransferLeader.class, RaftMembershipCommands.AddPeer.class,
+        subcommands = {RaftAdminCommand.Status.class, RaftAdminCommand.TransferLeader.class, RaftMembershipCommands.AddPeer.class,
             RaftMembershipCommands.RemovePeer.class, RaftTlsInitCommand.class})
-final class RaftCommand {
-    private RaftCommand() {
+final class RaftAdminCommand {
+    private RaftAdminCommand() {
     }
 
     static List<RaftGroupNode.Peer> peers(String spec) {
