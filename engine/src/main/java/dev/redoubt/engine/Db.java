@@ -1,24 +1,13 @@
 package dev.redoubt.engine;
 
-import dev.redoubt.common.EntryIterator;
-import dev.redoubt.common.EntryKind;
 import dev.redoubt.common.ErrorCode;
 import dev.redoubt.common.FileStorageEnv;
-import dev.redoubt.common.Found;
 import dev.redoubt.common.StorageEnv;
 import dev.redoubt.common.StorageException;
-import dev.redoubt.memtable.Memtable;
-import dev.redoubt.sstable.MergingIterator;
 import dev.redoubt.wal.Durability;
-import dev.redoubt.wal.RecordType;
-import dev.redoubt.wal.Wal;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentSkipListMap;
-import org.agrona.DirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * An embedded, crash-safe key-value database (DESIGN.md section 6).
@@ -49,14 +38,12 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>Thread-safety: every public method may be called from any number of threads.
  */
 public final class Db implements AutoCloseable {
-    private final StorageEnv env;
     private final Path dir;
     private final DbOptions options;
     private final AutoCloseable lock;
     private final DbEngine engine;
 
-    private Db(StorageEnv env, Path dir, DbOptions options, AutoCloseable lock, DbEngine engine) {
-        this.env = env;
+    private Db(Path dir, DbOptions options, AutoCloseable lock, DbEngine engine) {
         this.dir = dir;
         this.options = options;
         this.lock = lock;
@@ -91,7 +78,7 @@ public final class Db implements AutoCloseable {
             }
             lock = env.lock(dir.resolve(DbFiles.LOCK));
             DbEngine engine = DbEngine.open(env, dir, options, layout == DbLayout.NEW);
-            return new Db(env, dir, options, lock, engine);
+            return new Db(dir, options, lock, engine);
         } catch (IOException e) {
             closeQuietly(lock);
             throw StorageException.fromIo("opening the database in " + dir, e);

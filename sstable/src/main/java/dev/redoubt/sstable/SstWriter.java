@@ -6,7 +6,6 @@ import dev.redoubt.common.StorageEnv;
 import dev.redoubt.common.StorageException;
 import dev.redoubt.common.StorageFile;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Objects;
