@@ -341,6 +341,7 @@ final class DbEngine implements AutoCloseable, BackgroundHost {
 
     /** REQUIRES stateLock. Publishes the current memtables and version. */
     private void installSuperVersion() {
+        assert stateLock.isHeldByCurrentThread() : "REQUIRES stateLock";
         List<Memtable> imm = new ArrayList<>();
         for (int i = immutables.size() - 1; i >= 0; i--) {
             imm.add(immutables.get(i).memtable());
@@ -350,6 +351,7 @@ final class DbEngine implements AutoCloseable, BackgroundHost {
 
     /** For {@link SuperVersions}: REQUIRES stateLock. */
     private Set<Long> tablesOutsideViews() {
+        assert stateLock.isHeldByCurrentThread() : "REQUIRES stateLock";
         Set<Long> tables = new HashSet<>(pendingOutputs);
         tables.addAll(versions.current().fileNumbers());
         return tables;

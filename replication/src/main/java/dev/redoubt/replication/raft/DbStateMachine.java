@@ -370,6 +370,11 @@ public final class DbStateMachine extends BaseStateMachine {
         return snapshotsTaken.get() != taken;
     }
 
+    /** Whether the calling thread holds the apply lock (for the assertions of code that requires it). */
+    boolean applyLockHeld() {
+        return applyLock.isHeldByCurrentThread();
+    }
+
     /** REQUIRES applyLock. Counts a damaged latest snapshot that {@link SnapshotGuard} set aside and took again. */
     void countRetaken() {
         assert applyLock.isHeldByCurrentThread();

@@ -157,6 +157,7 @@ final class RaftWriteBatcher implements AutoCloseable {
 
     /** REQUIRES lock. Whether a drain must be started: writes wait, an entry may start, and none runs. */
     private boolean startDrainLocked() {
+        assert Thread.holdsLock(lock) : "REQUIRES lock";
         if (draining || waiting.isEmpty() || inFlight >= MAX_BATCHES_IN_FLIGHT) {
             return false;
         }
@@ -208,6 +209,7 @@ final class RaftWriteBatcher implements AutoCloseable {
 
     /** REQUIRES lock. The longest prefix of the waiting writes that fits one entry. */
     private List<Pending> takeBatchLocked() {
+        assert Thread.holdsLock(lock) : "REQUIRES lock";
         List<Pending> batch = new ArrayList<>();
         int bytes = 0;
         while (!waiting.isEmpty() && batch.size() < RaftWriteBatch.MAX_WRITES) {

@@ -169,6 +169,7 @@ final class SnapshotGuard implements AutoCloseable {
     /** REQUIRES the state machine's apply lock. The rest of {@link #verifyLatestOrRetake}: {@code s} is damaged. */
     private SnapshotCheck retakeDamaged(DbSnapshotStorage.DbSnapshot s, List<DbSnapshotStorage.Damage> damaged)
             throws IOException {
+        assert stateMachine.applyLockHeld() : "REQUIRES the state machine's apply lock";
         DbSnapshotStorage snapshots = stateMachine.snapshotStorage();
         Path dir = stateMachine.directory();
         DbSnapshotStorage.DbSnapshot now = snapshots.latest();
