@@ -56,6 +56,16 @@ public final class ByteWriter {
         return bytes(b, 0, b.length);
     }
 
+    /** The remaining bytes of {@code b}, length first; {@code b}'s position is left where it was. */
+    public ByteWriter lengthPrefixed(java.nio.ByteBuffer b) {
+        int n = b.remaining();
+        varint32(n);
+        ensure(n);
+        b.get(b.position(), bytes, length, n);
+        length += n;
+        return this;
+    }
+
     public ByteWriter bytes(byte[] b, int offset, int count) {
         ensure(count);
         System.arraycopy(b, offset, bytes, length, count);

@@ -6,6 +6,7 @@ import dev.redoubt.common.StorageEnv;
 import dev.redoubt.common.StorageException;
 import dev.redoubt.wal.Durability;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -115,6 +116,24 @@ public final class Db implements AutoCloseable {
         writeSingle(SINGLE.get().clear().put(key, value), writeOptions);
     }
 
+    /**
+     * Sets the key in {@code key}'s remaining bytes to {@code value}'s (heap or direct buffers, positions left
+     * where they were): the bytes go from the buffers into the log with no array made on the way (rocksdbjni's
+     * {@code put(ByteBuffer, ByteBuffer)}).
+     */
+    public void put(ByteBuffer key, ByteBuffer value) {
+        writeSingle(SINGLE.get().clear().put(key, value), defaultWriteOptions());
+    }
+
+    public void put(ByteBuffer key, ByteBuffer value, WriteOptions writeOptions) {
+        writeSingle(SINGLE.get().clear().put(key, value), writeOptions);
+    }
+
+    /** Removes the key in {@code key}'s remaining bytes. */
+    public void delete(ByteBuffer key) {
+        writeSingle(SINGLE.get().clear().delete(key), defaultWriteOptions());
+    }
+
     /** Removes {@code key}. */
     public void delete(byte[] key) {
         writeSingle(SINGLE.get().clear().delete(key), defaultWriteOptions());
@@ -163,6 +182,26 @@ public final class Db implements AutoCloseable {
     /** The value of {@code key}, or null when absent. */
     public byte[] get(byte[] key) {
         return engine.get(key, DbEngine.LATEST);
+    }
+
+    /**
+     * Looks up the key in {@code key}'s remaining bytes and copies its value into {@code into} from its position,
+     * as much as fits (rocksdbjni's {@code get(ByteBuffer, ByteBuffer)}): returns the value's full length, or -1
+     * when the key is absent. {@code into}'s position is left where it was and its limit set just past the bytes
+     * written; a result larger than what was written means {@code into} was too small (call again with a buffer of
+     * that size). The key's position is left where it was.
+     */
+    public int get(ByteBuffer key, ByteBuffer into) {
+        byte[] k = new byte[key.remaining()];
+        key.get(key.position(), k);
+        byte[] value = engine.get(k, DbEngine.LATEST);
+        if (value == null) {
+            return -1;
+        }
+        int n = Math.min(value.length, into.remaining());
+        into.put(into.position(), value, 0, n);
+        into.limit(into.position() + n);
+        return value.length;
     }
 
     /** The value of {@code key} as of {@code snapshot}. */

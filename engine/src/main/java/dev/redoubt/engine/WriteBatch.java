@@ -3,6 +3,7 @@ package dev.redoubt.engine;
 import dev.redoubt.common.ByteWriter;
 import dev.redoubt.common.EntryKind;
 import dev.redoubt.common.Limits;
+import java.nio.ByteBuffer;
 
 /**
  * An ordered list of puts and deletes applied atomically: after a crash either every operation of the batch
@@ -35,6 +36,34 @@ public final class WriteBatch {
         return this;
     }
 
+    /**
+     * Sets the key in {@code key}'s remaining bytes to the value in {@code value}'s (heap or direct buffers; their
+     * positions are left where they were): the bytes go straight into the batch, with no array made on the way.
+     */
+    public WriteBatch put(ByteBuffer key, ByteBuffer value) {
+        checkKey(key);
+        if (value == null) {
+            throw new NullPointerException("value must not be null (use delete to remove a key)");
+        }
+        if (value.remaining() > Limits.MAX_VALUE_BYTES) {
+            throw new IllegalArgumentException("value of " + value.remaining() + " bytes exceeds the limit of "
+                    + Limits.MAX_VALUE_BYTES + " bytes");
+        }
+        bytes.u8(EntryKind.PUT.code()).lengthPrefixed(key).lengthPrefixed(value);
+        count++;
+        bytes.putU32(0, count);
+        return this;
+    }
+
+    /** Removes the key in {@code key}'s remaining bytes (its position is left where it was). */
+    public WriteBatch delete(ByteBuffer key) {
+        checkKey(key);
+        bytes.u8(EntryKind.DELETE.code()).lengthPrefixed(key);
+        count++;
+        bytes.putU32(0, count);
+        return this;
+    }
+
     /** Removes {@code key} (a no-op for a missing key, but still logged). */
     public WriteBatch delete(byte[] key) {
         checkKey(key);
@@ -42,6 +71,16 @@ public final class WriteBatch {
         count++;
         bytes.putU32(0, count);
         return this;
+    }
+
+    static void checkKey(ByteBuffer key) {
+        if (key == null) {
+            throw new NullPointerException("key must not be null");
+        }
+        if (key.remaining() > Limits.MAX_KEY_BYTES) {
+            throw new IllegalArgumentException("key of " + key.remaining() + " bytes exceeds the limit of "
+                    + Limits.MAX_KEY_BYTES + " bytes");
+        }
     }
 
     static void checkKey(byte[] key) {

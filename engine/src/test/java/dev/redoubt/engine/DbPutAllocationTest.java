@@ -46,6 +46,24 @@ class DbPutAllocationTest {
                     allocated, MEASURED_PUTS);
             assertThat(perPut).as("heap bytes allocated per warm put (%d in all)", allocated)
                     .isLessThanOrEqualTo(MAX_BYTES_PER_PUT);
+
+            // The same from direct buffers (no array on the way).
+            java.nio.ByteBuffer keyBuffer = java.nio.ByteBuffer.allocateDirect(64);
+            java.nio.ByteBuffer valueBuffer = java.nio.ByteBuffer.allocateDirect(value.length);
+            for (int i = 0; i < WARM_PUTS; i++) {
+                keyBuffer.clear().put(keys[i]).flip();
+                db.put(keyBuffer, valueBuffer);
+            }
+            long beforeBuffers = threads.getThreadAllocatedBytes(self);
+            for (int i = WARM_PUTS; i < keys.length; i++) {
+                keyBuffer.clear().put(keys[i]).flip();
+                db.put(keyBuffer, valueBuffer);
+            }
+            long fromBuffers = threads.getThreadAllocatedBytes(self) - beforeBuffers;
+            System.out.printf("DbPutAllocationTest: %.2f heap bytes per warm ASYNC put from direct buffers%n",
+                    (double) fromBuffers / MEASURED_PUTS);
+            assertThat((double) fromBuffers / MEASURED_PUTS).as("heap bytes per put from direct buffers")
+                    .isLessThanOrEqualTo(MAX_BYTES_PER_PUT);
         }
     }
 }
