@@ -38,16 +38,10 @@ final class CrashChildRunner {
     static Result run(Path dir, int writers, Durability durability, long firstBatch, long killAfterMs,
                       boolean fromStart, List<String> extraJvmArgs, Runnable whileRunning)
             throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command().orElse("java"));
-        for (String flag : System.getProperty("redoubt.jvm.flags", "").split(" ")) {
-            if (!flag.isBlank()) {
-                command.add(flag);
-            }
-        }
-        command.addAll(extraJvmArgs);
-        command.addAll(List.of("-Xmx256m", "-cp", System.getProperty("java.class.path"), DbCrashChild.class.getName(),
-                dir.toString(), Integer.toString(writers), durability.name(), Long.toString(firstBatch)));
+        List<String> jvmArgs = new ArrayList<>(extraJvmArgs);
+        jvmArgs.add("-Xmx256m");
+        List<String> command = dev.redoubt.testsupport.ChildJvm.javaCommand(jvmArgs, DbCrashChild.class.getName(),
+                List.of(dir.toString(), Integer.toString(writers), durability.name(), Long.toString(firstBatch)));
         Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         List<long[]> acks = new ArrayList<>();
         String[] crashPoint = new String[1];

@@ -1,13 +1,11 @@
 package dev.redoubt.replication.raft;
 
-import java.io.BufferedReader;
+import dev.redoubt.testsupport.ChildJvm;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -40,16 +38,15 @@ final class RaftMemberProcess implements AutoCloseable {
      */
     static RaftMemberProcess start(Path dir, String id, List<RaftGroupNode.Peer> peers, int listenPort,
                                    List<String> commandPrefix, Path tlsDir) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(commandPrefix);
-        command.add(ProcessHandle.current().info().command().orElse("java"));
-        for (String flag : System.getProperty("redoubt.jvm.flags", "").split(" ")) {
-            if (!flag.isBlank()) {
-                command.add(flag);
-            }
-        }
         String spec = peers.stream().map(p -> p.id() + "@" + p.address().getHostString() + ":" + p.address().getPort())
                 .collect(Collectors.joining(","));
-        command.addAll(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+        List<String> args = new ArrayList<>(List.of(dir.toString(), id, spec, Integer.toString(listenPort)));
+        if (tlsDir != null) {
+            args.add(tlsDir.toString());
+        }
+        List<String> command = new ArrayList<>(commandPrefix);
+        command.addAll(ChildJvm.javaCommand(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1",
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 // our own lines (engine recovery, snapshots taken and installed) explain a failed run
                 "-Dorg.slf4j.simpleLogger.log.dev.redoubt=info",
                 // Ratis' own info lines (elections, leader changes, snapshot installs, log trims) likewise
@@ -57,20 +54,11 @@ final class RaftMemberProcess implements AutoCloseable {
                 "-Dorg.slf4j.simpleLogger.showDateTime=true",
                 "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
                 "-D" + RaftMemberMain.READS_PROPERTY + "=" + System.getProperty(RaftMemberMain.READS_PROPERTY,
-                        RaftReadMode.READ_INDEX.cliName()),
-                "-cp", System.getProperty("java.class.path"), RaftMemberMain.class.getName(), dir.toString(), id, spec,
-                Integer.toString(listenPort)));
-        if (tlsDir != null) {
-            command.add(tlsDir.toString());
-        }
+                        RaftReadMode.READ_INDEX.cliName())), RaftMemberMain.class.getName(), args));
         java.nio.file.Files.createDirectories(dir);
-        Process p = new ProcessBuilder(command)
-                .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolveSibling(id + ".stderr").toFile())).start();
-        CompletableFuture<Void> ready = new CompletableFuture<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
+        ChildJvm.Started<Boolean> started = ChildJvm.start(new ProcessBuilder(command)
+                        .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolveSibling(id + ".stderr").toFile())),
+                line -> line.equals("READY") ? Boolean.TRUE : null, line -> {
                     if (line.startsWith("RECOVERED ")) {
                         String[] f = line.split(" ");
                         long lost = Long.parseLong(f[2]) - Long.parseLong(f[1]);
@@ -82,25 +70,8 @@ final class RaftMemberProcess implements AutoCloseable {
                     if (line.startsWith("STOPPED ")) {
                         STOPPED_ON_THEIR_OWN.add(id + ": " + line.substring("STOPPED ".length()));
                     }
-                    if (line.equals("READY")) {
-                        ready.complete(null);
-                    }
-                }
-                ready.completeExceptionally(new IOException("member " + id + " exited before it was ready"));
-            } catch (IOException e) {
-                ready.completeExceptionally(e);
-            }
-        }, "member-stdout-" + id);
-        reader.setDaemon(true);
-        reader.start();
-        try {
-            ready.get(60, TimeUnit.SECONDS);
-            return new RaftMemberProcess(p, dir);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            p.destroyForcibly().waitFor();
-            throw new IOException("member " + id + " in " + dir + " did not start (see " + id + ".stderr beside it): "
-                    + e.getMessage(), e);
-        }
+                }, Duration.ofSeconds(60), "member " + id + " in " + dir + " (see " + id + ".stderr beside it)");
+        return new RaftMemberProcess(started.process(), dir);
     }
 
     /**
