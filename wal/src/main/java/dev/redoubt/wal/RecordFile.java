@@ -13,9 +13,13 @@ import java.util.zip.CRC32C;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * A single append-only file of checksummed records in the WAL's framing ({@link WalRecordDescriptor}, type
- * {@link RecordType#CHECKPOINT}, LSN = file offset): the engine's manifest uses it, so its edits get the same
- * checksums, bounds and torn-tail handling as the log. Every append is fsynced before it returns.
+ * A single append-only file of checksummed records in the WAL's framing ({@link WalRecordDescriptor}, LSN = file
+ * offset): the engine's manifest uses it, so its edits get the same checksums, bounds and torn-tail handling as
+ * the log. Every append is fsynced before it returns.
+ *
+ * <p>Format 2 (this one) writes each record as {@link RecordType#MANIFEST_EDIT}; format 1 wrote
+ * {@link RecordType#CHECKPOINT}, the WAL's own marker type, and such files (or a file mixing both, continued by
+ * this version) are still read. Any other type in a record file is corruption.
  *
  * <p>This class is not thread-safe; the owner serializes appends.
  */
@@ -65,6 +69,12 @@ public final class RecordFile implements AutoCloseable {
             while (true) {
                 SegmentReader.Check check = reader.check(at);
                 if (check == SegmentReader.Check.VALID) {
+                    byte typeCode = WalRecordDescriptor.typeCode(reader.buffer(), reader.recordIndex());
+                    if (typeCode != RecordType.MANIFEST_EDIT.code() && typeCode != RecordType.CHECKPOINT.code()) {
+                        throw new StorageException(ErrorCode.CORRUPTION, path + ": a " + RecordType.fromCode(typeCode)
+                                + " record at offset " + at + " (a record file holds only MANIFEST_EDIT records,"
+                                + " or CHECKPOINT ones written by format 1)");
+                    }
                     byte[] payload = new byte[reader.storedLength()];
                     reader.buffer().getBytes(reader.recordIndex() + WalRecordDescriptor.HEADER_LENGTH, payload);
                     if ((WalRecordDescriptor.flags(reader.buffer(), reader.recordIndex()) & WalRecordDescriptor.FLAG_LZ4) != 0) {
@@ -96,7 +106,7 @@ public final class RecordFile implements AutoCloseable {
         int length = WalRecordDescriptor.HEADER_LENGTH + payload.length;
         ByteBuffer bytes = ByteBuffer.allocateDirect(length).order(WalRecordDescriptor.ORDER);
         UnsafeBuffer b = new UnsafeBuffer(bytes);
-        WalRecordDescriptor.writeRecord(b, bytes.duplicate(), crc, 0, RecordType.CHECKPOINT, 0,
+        WalRecordDescriptor.writeRecord(b, bytes.duplicate(), crc, 0, RecordType.MANIFEST_EDIT, 0,
                 new UnsafeBuffer(payload), 0, payload.length, payload.length, end, 0, end);
         bytes.clear();
         long at = end;

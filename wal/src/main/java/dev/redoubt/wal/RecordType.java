@@ -9,9 +9,14 @@ public enum RecordType {
     /** The writer's epoch changed (promotion); payload = the new epoch as 8 bytes, little-endian. */
     EPOCH_CHANGE((byte) 3),
     /** Filler to the end of a segment; the reader skips it. Never returned to callers. */
-    PADDING((byte) 4);
+    PADDING((byte) 4),
+    /**
+     * A record of a {@link RecordFile} (the engine's manifest edits); never in a WAL. Record files written before
+     * this type existed (format 1) framed their records as {@link #CHECKPOINT}, and are still read.
+     */
+    MANIFEST_EDIT((byte) 5);
 
-    private static final RecordType[] BY_CODE = new RecordType[5];
+    private static final RecordType[] BY_CODE = new RecordType[6];
 
     static {
         for (RecordType t : values()) {

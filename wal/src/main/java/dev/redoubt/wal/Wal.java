@@ -213,7 +213,7 @@ public final class Wal implements AutoCloseable {
     }
 
     private void checkAppend(RecordType type, DirectBuffer payload, int offset, int length) {
-        if (type == null || type == RecordType.PADDING) {
+        if (type == null || type == RecordType.PADDING || type == RecordType.MANIFEST_EDIT) {
             throw new IllegalArgumentException("record type must be WRITE_BATCH, CHECKPOINT or EPOCH_CHANGE, got " + type);
         }
         if (length > options.maxRecordBytes()) {
