@@ -33,6 +33,20 @@ public interface EntryIterator extends AutoCloseable {
     /** The value of a {@link EntryKind#PUT}; an empty array for a {@link EntryKind#DELETE}. */
     byte[] value();
 
+    /** The value's length, without making it an array. REQUIRES {@link #valid()}. */
+    default int valueLength() {
+        return value().length;
+    }
+
+    /**
+     * Copies the value into {@code dst} from {@code at} (room for {@link #valueLength()} bytes), without making
+     * an array of it: what a compaction does with every value it rewrites. REQUIRES {@link #valid()}.
+     */
+    default void copyValue(byte[] dst, int at) {
+        byte[] v = value();
+        System.arraycopy(v, 0, dst, at, v.length);
+    }
+
     @Override
     void close();
 }

@@ -50,6 +50,13 @@ final class TableFiles {
         bytesAdded += key.length + value.length + 16;
     }
 
+    /** As above, the value {@code valueLength} bytes of {@code value} from {@code valueOffset} (a compaction's buffer). */
+    void add(byte[] key, long sequence, EntryKind kind, byte[] value, int valueOffset, int valueLength)
+            throws IOException {
+        openIfNeeded().add(key, sequence, kind, value, valueOffset, valueLength);
+        bytesAdded += key.length + valueLength + 16;
+    }
+
     /** As above, the value a view of {@code valueLength} bytes of {@code value} (a memtable's arena, in a flush). */
     void add(byte[] key, long sequence, EntryKind kind, org.agrona.DirectBuffer value, int valueOffset,
              int valueLength) throws IOException {

@@ -91,6 +91,18 @@ public final class MergingIterator implements EntryIterator {
         return sources[heap[0]].value();
     }
 
+    @Override
+    public int valueLength() {
+        checkValid();
+        return sources[heap[0]].valueLength();
+    }
+
+    @Override
+    public void copyValue(byte[] dst, int at) {
+        checkValid();
+        sources[heap[0]].copyValue(dst, at);
+    }
+
     /** Closes every source; the first failure is thrown after all were tried, later ones suppressed. */
     @Override
     public void close() {

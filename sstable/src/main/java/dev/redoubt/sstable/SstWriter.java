@@ -86,6 +86,20 @@ public final class SstWriter implements AutoCloseable {
     }
 
     /**
+     * As {@link #add(byte[], long, EntryKind, byte[])}, the value being {@code valueLength} bytes of the array
+     * {@code value} from {@code valueOffset} (a compaction's reused buffer).
+     */
+    public void add(byte[] key, long sequence, EntryKind kind, byte[] value, int valueOffset, int valueLength) {
+        checkOpen();
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(kind, "kind");
+        Objects.checkFromIndexSize(valueOffset, valueLength, value.length);
+        beginEntry(key, sequence, kind, valueLength);
+        dataBlock.add(key, sequence, kind, value, valueOffset, valueLength);
+        endEntry(key, sequence, kind, valueLength);
+    }
+
+    /**
      * As {@link #add(byte[], long, EntryKind, byte[])}, the value being {@code valueLength} bytes of {@code value}
      * from {@code valueOffset}: a flush writes values straight from the memtable's arena, without a copy on the
      * heap.

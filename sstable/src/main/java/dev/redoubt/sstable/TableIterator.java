@@ -108,6 +108,18 @@ final class TableIterator implements EntryIterator {
     }
 
     @Override
+    public int valueLength() {
+        checkValid();
+        return cursor.valueLength();
+    }
+
+    @Override
+    public void copyValue(byte[] dst, int at) {
+        checkValid();
+        System.arraycopy(cursor.blockBytes(), cursor.valueOffset(), dst, at, cursor.valueLength());
+    }
+
+    @Override
     public void close() {
         valid = false;
         block = index.blockCount();

@@ -105,6 +105,34 @@ class SstRoundTripTest {
     }
 
     @Test
+    void valuesCopiedIntoABufferMatchTheValuesMadeAsArraysThroughATableAndAMerge() {
+        SimulatedStorageEnv env = env();
+        List<TestEntry> entries = new ArrayList<>();
+        java.util.Random random = new java.util.Random(17);
+        for (int i = 0; i < 300; i++) {
+            byte[] value = new byte[random.nextInt(3000)];
+            random.nextBytes(value);
+            entries.add(i % 9 == 0 ? TestEntry.delete(String.format("k%04d", i), 5)
+                    : new TestEntry(String.format("k%04d", i).getBytes(), 5, EntryKind.PUT, value));
+        }
+        TableModel.write(env, TABLE, SstOptions.defaults().blockBytes(1024), entries);
+        try (SstReader reader = SstReader.open(env, TABLE, new BlockCache(0));
+             EntryIterator merged = new MergingIterator(List.of(reader.iterator()))) {
+            byte[] buffer = new byte[4096];
+            int i = 0;
+            for (merged.seekToFirst(); merged.valid(); merged.next(), i++) {
+                int n = merged.valueLength();
+                java.util.Arrays.fill(buffer, (byte) 0x5A);
+                merged.copyValue(buffer, 7);
+                assertThat(java.util.Arrays.copyOfRange(buffer, 7, 7 + n)).as("entry %d", i)
+                        .isEqualTo(entries.get(i).value());
+                assertThat(merged.value()).hasSize(n);
+            }
+            assertThat(i).isEqualTo(entries.size());
+        }
+    }
+
+    @Test
     void manyVersionsOfOneKeySpanSeveralBlocksAndEachSnapshotSeesItsOwn() {
         SimulatedStorageEnv env = env();
         List<TestEntry> entries = new ArrayList<>();
