@@ -25,8 +25,7 @@ class PairClientTest {
 
     @Test
     void writesResumeOnThePromotedBackupWithoutTheApplicationDoingAnything() throws Exception {
-        Path secretFile = tmp.resolve("secret");
-        Files.writeString(secretFile, "pair-client-test-secret-0123456789\n");
+        Path secretFile = secretFile();
         PeerSecret secret = PeerSecret.fromFile(secretFile);
         try (NodeProcess a = NodeProcess.start(tmp.resolve("a"), Node.Role.PRIMARY, null, secretFile, SEGMENT_BYTES);
              NodeProcess b = NodeProcess.start(tmp.resolve("b"), Node.Role.BACKUP, a.port, secretFile, SEGMENT_BYTES);
@@ -63,8 +62,7 @@ class PairClientTest {
 
     @Test
     void withNoPrimaryACallFailsAtItsDeadlineSayingSo() throws Exception {
-        Path secretFile = tmp.resolve("secret");
-        Files.writeString(secretFile, "pair-client-test-secret-0123456789\n");
+        Path secretFile = secretFile();
         PeerSecret secret = PeerSecret.fromFile(secretFile);
         try (NodeProcess a = NodeProcess.start(tmp.resolve("a"), Node.Role.PRIMARY, null, secretFile, SEGMENT_BYTES);
              NodeProcess b = NodeProcess.start(tmp.resolve("b"), Node.Role.BACKUP, a.port, secretFile, SEGMENT_BYTES);
@@ -75,6 +73,12 @@ class PairClientTest {
             assertThatThrownBy(() -> client.put(key(2), value(2), CommitLevel.LOCAL))
                     .isInstanceOf(IOException.class).hasMessageContaining("no primary");
         }
+    }
+
+    private Path secretFile() throws IOException {
+        Path secretFile = tmp.resolve("secret");
+        Files.writeString(secretFile, "pair-client-test-secret-0123456789\n");
+        return secretFile;
     }
 
     private static byte[] key(int i) {
