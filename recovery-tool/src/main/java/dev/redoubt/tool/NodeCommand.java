@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
 @Command(name = "node", mixinStandardHelpOptions = true,
         description = "Run a replicated node (primary or backup), show its status, promote a backup.",
         subcommands = {NodeCommand.Start.class, NodeCommand.Status.class, NodeCommand.Promote.class,
-            NodeCommand.RejoinCommand.class})
+            NodeCommand.RejoinCommand.class, NodeWitnessCommand.class})
 final class NodeCommand {
     private NodeCommand() {
     }
@@ -72,11 +72,15 @@ final class NodeCommand {
         @picocli.CommandLine.Mixin
         RaftTlsOption tls;
 
-        @Option(names = "--id", paramLabel = "ID", description = "With --raft: this member's id in --peers.")
+        @Option(names = "--id", paramLabel = "ID", description = "With --raft or --auto-failover: this member's id in --peers.")
         String id;
 
-        @Option(names = "--peers", paramLabel = "ID@HOST:PORT,...", description = "With --raft: every member of the group.")
+        @Option(names = "--peers", paramLabel = "ID@HOST:PORT,...", description = "With --raft: every member of the group."
+                + " With --auto-failover: the failover group (both nodes and the witness, at their failover addresses).")
         String peers;
+
+        @picocli.CommandLine.Mixin
+        NodeFailoverOptions failover;
 
         @Option(names = "--join", description = "With --raft: a newcomer to an existing group (empty directory): it waits,"
                 + " outside the group, until `redoubt raft add-peer` adds it.")
@@ -127,6 +131,15 @@ final class NodeCommand {
             if (reads != null) {
                 throw CliException.usage("--reads is for a Raft member (--raft); a node pair's reads are local");
             }
+            if (failover.enabled) {
+                return runWithAutoFailover();
+            }
+            if (failover.partner != null || failover.groupDir != null) {
+                throw CliException.usage("--partner and --failover-dir are for a node with --auto-failover");
+            }
+            if (id != null || peers != null) {
+                throw CliException.usage("--id and --peers are for --raft or --auto-failover");
+            }
             if (role == null || listen == null) {
                 throw CliException.usage("a node pair member needs --role primary|backup and --listen [HOST:]PORT"
                         + " (or --raft --id ID --peers ... for a Raft group)");
@@ -146,11 +159,36 @@ final class NodeCommand {
                     secret(secretFile));
             NodeConfig config = new NodeConfig(dir, role, listenAt, base.primary(), base.secret(),
                     name != null ? name : listen, commit, remoteTimeoutMillis, base.maxRetainedWalBytes(),
-                    DbOptions.defaults().walSegmentBytes(segmentBytes), tls.load());
+                    DbOptions.defaults().walSegmentBytes(segmentBytes), tls.load(), null);
+            return serve(config);
+        }
+
+        /** {@code --auto-failover}: the failover group decides the role; --role primary may claim an empty record. */
+        private int runWithAutoFailover() throws InterruptedException {
+            if (listen == null || secretFile == null) {
+                throw CliException.usage("a node pair member needs --listen [HOST:]PORT and --secret-file FILE");
+            }
+            if (primary != null) {
+                throw CliException.usage("with --auto-failover the failover group names the primary: drop --primary");
+            }
+            if (role == Node.Role.FENCED) {
+                throw CliException.usage("--role must be primary or backup");
+            }
+            NodeConfig config = NodeConfig.withAutoFailover(dir, address(listen, "--listen"), secret(secretFile),
+                            failover.settings(id, peers, dir, role == Node.Role.PRIMARY, true))
+                    .withDefaultCommit(commit).withRemoteTimeoutMillis(remoteTimeoutMillis)
+                    .withDbOptions(DbOptions.defaults().walSegmentBytes(segmentBytes)).withTls(tls.load())
+                    .withName(name != null ? name : id);
+            return serve(config);
+        }
+
+        private int serve(NodeConfig config) throws InterruptedException {
             Node node = Node.start(config);
             out().println("node " + config.name() + " serving as " + node.role() + " at epoch " + node.epoch() + " on "
                     + hostPort(node.listenAddress()) + (config.tls() == null ? "" : " (mutual TLS, certificate SHA-256 "
-                    + config.tls().fingerprint() + ")"));
+                    + config.tls().fingerprint() + ")") + (config.failover() == null ? ""
+                    : ", automatic failover (group " + config.failover().groupPeers() + ", lease "
+                    + config.failover().lease().leaseMillis() + " ms)"));
             out().flush();
             awaitShutdown(node);
             return ExitCodes.OK;
@@ -166,7 +204,7 @@ final class NodeCommand {
     }
 
     /** Closes {@code member} when the JVM exits (SIGTERM, Ctrl-C); the latch opens once it is closed. */
-    private static CountDownLatch closeOnShutdown(AutoCloseable member) {
+    static CountDownLatch closeOnShutdown(AutoCloseable member) {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
@@ -204,6 +242,9 @@ final class NodeCommand {
     static int runRaftMember(Start s) throws InterruptedException {
         if (s.id == null || s.peers == null || s.role != null || s.primary != null) {
             throw CliException.usage("--raft needs --id ID and --peers ID@HOST:PORT,... (and no --role or --primary)");
+        }
+        if (s.failover.enabled || s.failover.partner != null || s.failover.groupDir != null) {
+            throw CliException.usage("--auto-failover, --partner and --failover-dir are for node pairs, not --raft");
         }
         if (s.listen != null) {
             throw CliException.usage("--listen is for node pairs: a Raft member listens at its own address in --peers");

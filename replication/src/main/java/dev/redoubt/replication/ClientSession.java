@@ -91,9 +91,7 @@ final class ClientSession {
             case OP_SCAN -> scan(id, key, end, limit);
             case OP_STATUS -> respond(id, STATUS_OK, -1, null, ErrorCode.FAILED, node.status().toJson(), null);
             case OP_PROMOTE -> {
-                EpochHistory.Entry e = node.promote();
-                respond(id, STATUS_OK, e.startLsn(), null, ErrorCode.FAILED, "promoted to primary at epoch " + e.epoch()
-                        + " from LSN " + e.startLsn(), null);
+                respond(id, STATUS_OK, -1, null, ErrorCode.FAILED, node.promoteForOperator(), null);
             }
             default -> throw new IllegalArgumentException("unknown request op " + op);
         }

@@ -6,6 +6,7 @@ import dev.redoubt.common.StorageException;
 import dev.redoubt.engine.Db;
 import dev.redoubt.engine.ReplicationPort;
 import dev.redoubt.engine.WriteBatch;
+import dev.redoubt.replication.failover.HolderLease;
 import dev.redoubt.wal.Durability;
 import dev.redoubt.wal.RecordType;
 import dev.redoubt.wal.RecoveryMode;
@@ -36,6 +37,10 @@ import org.slf4j.LoggerFactory;
  *       answers, to stop ({@code FENCE}).</li>
  *   <li>A primary that learns of a higher epoch (a FENCE, a backup's stream request or ACK) is deposed at once:
  *       role FENCED, every later write refused with {@link ErrorCode#FENCED}.</li>
+ *   <li>With automatic failover ({@link NodeConfig#failover()}), the pair's failover group decides instead
+ *       ({@link PairFailover}): a node starts as a backup that streams from nobody, becomes primary only while it
+ *       holds the group's lease (every write checks it, before and after), and a deposed primary rejoins as a
+ *       backup by itself.</li>
  * </ul>
  *
  * <p>Thread-safety: every public method may be called from any thread.
@@ -56,7 +61,7 @@ public final class Node implements AutoCloseable {
     private final NodeConfig config;
     private volatile Db db;
     private volatile ReplicationPort port;
-    private final EpochHistory history;
+    private volatile EpochHistory history;
     private final BackupProgress progress = new BackupProgress();
     private final LsnSignal signal = new LsnSignal();
     private final ServerSocket listener;
@@ -66,6 +71,11 @@ public final class Node implements AutoCloseable {
     private final Object roleLock = new Object();
     private volatile Role role;
     private volatile WalReceiver receiver;
+    /** A backup: where it streams from (the config's primary, or whom the failover group names). */
+    private volatile InetSocketAddress primaryAddress;
+    /** While this node holds the failover group's lease as primary; null without automatic failover. */
+    private volatile HolderLease lease;
+    private final PairFailover failover;
     private volatile Thread fencer;
     private volatile boolean closed;
     private final NodeMBean mbean;
@@ -76,7 +86,9 @@ public final class Node implements AutoCloseable {
         this.port = db.replication();
         this.history = EpochHistory.load(FileStorageEnv.INSTANCE, config.dir());
         this.listener = listener;
-        this.role = config.role();
+        this.role = config.failover() != null ? Role.BACKUP : config.role();
+        this.primaryAddress = config.primary();
+        this.failover = config.failover() != null ? new PairFailover(this, config.failover()) : null;
         this.mbean = NodeMBean.register(this);
     }
 
@@ -85,14 +97,18 @@ public final class Node implements AutoCloseable {
         if (Bootstrap.finishInterrupted(config.dir())) {
             LOG.info("finished installing a checkpoint that a crash interrupted in {}", config.dir());
         }
-        Db db = openDb(config);
+        Db db = openDb(config, config.failover() != null ? Role.BACKUP : config.role());
         ServerSocket listener = null;
+        Node node = null;
         try {
             listener = PairSockets.listen(config.listen(), config.tls());
-            Node node = new Node(config, db, listener);
+            node = new Node(config, db, listener);
             node.begin();
             return node;
         } catch (IOException | RuntimeException e) {
+            if (node != null && node.failover != null) {
+                closeQuietly(node.failover);
+            }
             closeQuietly(listener);
             db.close();
             if (e instanceof IOException io) {
@@ -106,11 +122,11 @@ public final class Node implements AutoCloseable {
      * Opens the database. A backup whose own WAL holds a damaged record does not stop: it recovers up to the
      * damage (the rest is quarantined in {@code lost/}) and re-fetches everything from there from its primary.
      */
-    private static Db openDb(NodeConfig config) {
+    private static Db openDb(NodeConfig config, Role role) {
         try {
             return Db.open(config.dir(), config.dbOptions());
         } catch (WalCorruptionException e) {
-            if (config.role() != Role.BACKUP) {
+            if (role != Role.BACKUP) {
                 throw e;
             }
             LOG.warn("this backup's WAL is damaged ({}); recovering up to the damage and re-fetching the rest from the"
@@ -122,12 +138,18 @@ public final class Node implements AutoCloseable {
     private void begin() {
         completeInterruptedPromotion();
         port.retainWalFrom(this::retentionFloor);
-        if (role == Role.BACKUP) {
+        if (failover != null) {
+            port.refuseWrites(ErrorCode.INVALID_STATE, "this node waits for its failover group to name the pair's"
+                    + " primary; send writes to the primary (`redoubt node status` on either node names it)");
+        } else if (role == Role.BACKUP) {
             port.refuseWrites(ErrorCode.INVALID_STATE, backupRefusal());
             startReceiver();
         }
         Thread accept = daemon("redoubt-listen").newThread(this::acceptLoop);
         accept.start();
+        if (failover != null) {
+            failover.start();
+        }
         LOG.info("node {} serving as {} at epoch {} on {} (log end LSN {})", name(), role, epoch(),
                 listener.getLocalSocketAddress(), port.writtenLsn());
     }
@@ -171,20 +193,29 @@ public final class Node implements AutoCloseable {
         synchronized (roleLock) {
             db.close();
             Bootstrap.install(config.dir());
-            db = Db.open(config.dir(), config.dbOptions());
-            port = db.replication();
-            port.retainWalFrom(this::retentionFloor);
-            port.refuseWrites(ErrorCode.INVALID_STATE, backupRefusal());
+            reopenRefusingWrites(Db.open(config.dir(), config.dbOptions()), backupRefusal());
         }
     }
 
+    /**
+     * Puts a reopened database in place, refusing writes with {@code refusal} before any writer can reach it (a
+     * freshly opened database accepts writes: a backup must never take one).
+     */
+    private void reopenRefusingWrites(Db reopened, String refusal) {
+        ReplicationPort p = reopened.replication();
+        p.refuseWrites(ErrorCode.INVALID_STATE, refusal);
+        p.retainWalFrom(this::retentionFloor);
+        db = reopened;
+        port = p;
+    }
+
     private String backupRefusal() {
-        return "this node is a backup of " + config.primary()
+        return "this node is a backup of " + primaryAddress
                 + "; send writes to the primary (or promote this node with `redoubt node promote`)";
     }
 
     private void startReceiver() {
-        WalReceiver r = new WalReceiver(this, config.primary());
+        WalReceiver r = new WalReceiver(this, primaryAddress);
         receiver = r;
         daemon("redoubt-receiver").newThread(r).start();
     }
@@ -204,9 +235,21 @@ public final class Node implements AutoCloseable {
      * @throws StorageException            {@link ErrorCode#FENCED} on a deposed primary, INVALID_STATE on a backup
      */
     public WriteReceipt write(WriteBatch batch, CommitLevel level) {
+        HolderLease held = lease;
+        if (held != null && !held.mayAcceptWrites(System.nanoTime())) {
+            throw new StorageException(ErrorCode.FENCED, "this primary's lease from the failover group has run out"
+                    + " (the group is unreachable from here, or names another node); it refuses writes until a"
+                    + " renewal commits. Retry: a PairClient finds whichever node is primary");
+        }
         long lsn = port.write(batch, Durability.SYNC);
         signal.signal();
         if (level == CommitLevel.LOCAL) {
+            if (held != null && !held.mayAcceptWrites(System.nanoTime())) {
+                // Acknowledging now could overlap another node's tenure: the write's fate is the rejoin's.
+                throw new StorageException(ErrorCode.FENCED, "this primary's lease ran out while the write at LSN "
+                        + lsn + " was being made durable: it is on this node's disk, but a rejoin will move it to lost/"
+                        + " if the other node has taken over. Retry it on the primary");
+            }
             return new WriteReceipt(lsn, WriteReceipt.Reached.LOCAL_DURABLE);
         }
         WriteReceipt.Reached remote;
@@ -237,17 +280,52 @@ public final class Node implements AutoCloseable {
      * @return the new epoch and its fork LSN
      */
     public EpochHistory.Entry promote() {
+        if (failover != null) {
+            return failover.promoteForOperator(true).entry();
+        }
+        synchronized (roleLock) {
+            return promoteAt(localEpoch() + 1, null);
+        }
+    }
+
+    /**
+     * What {@code redoubt node promote} does: {@link #promote()}, or with automatic failover, the promotion
+     * committed in the failover group (the node accepts writes once the former primary's lease has surely run
+     * out, which the message says).
+     */
+    String promoteForOperator() {
+        if (failover == null) {
+            EpochHistory.Entry e = promote();
+            return "promoted to primary at epoch " + e.epoch() + " from LSN " + e.startLsn();
+        }
+        return failover.promoteForOperator(false).message();
+    }
+
+    /** The newest epoch this node has logged or recorded. */
+    long localEpoch() {
+        return Math.max(history.lastEpoch(), port.epoch());
+    }
+
+    /**
+     * Makes this backup the primary at {@code newEpoch} (newer than {@link #localEpoch()}); with automatic
+     * failover, holding {@code holderLease}.
+     */
+    EpochHistory.Entry promoteAt(long newEpoch, HolderLease holderLease) {
         synchronized (roleLock) {
             if (role != Role.BACKUP) {
                 throw new StorageException(ErrorCode.INVALID_STATE, "only a backup can be promoted; this node is " + role);
+            }
+            if (newEpoch <= localEpoch()) {
+                throw new StorageException(ErrorCode.INVALID_STATE, "cannot promote to epoch " + newEpoch
+                        + ": this node has seen epoch " + localEpoch() + " already");
             }
             WalReceiver r = receiver;
             if (r != null) {
                 r.stop();
             }
-            long newEpoch = Math.max(history.lastEpoch(), port.epoch()) + 1;
             long fork = port.changeEpoch(newEpoch);
             history.append(newEpoch, fork);
+            lease = holderLease;
             port.acceptWrites();
             role = Role.PRIMARY;
             LOG.info("promoted to primary at epoch {} from LSN {}", newEpoch, fork);
@@ -266,12 +344,54 @@ public final class Node implements AutoCloseable {
             }
             // Writes are refused before the role says FENCED: whoever sees the role must see the refusal.
             port.refuseWrites(ErrorCode.FENCED, "this node was primary at epoch " + epoch() + " but epoch " + epoch
-                    + " has begun elsewhere (" + why + "); it refuses writes. Stop it and run `redoubt node rejoin`"
-                    + " to make it a backup of the new primary");
+                    + " has begun elsewhere (" + why + "); it refuses writes. " + (failover != null
+                    ? "It rejoins as a backup of the new primary by itself"
+                    : "Stop it and run `redoubt node rejoin` to make it a backup of the new primary"));
             role = Role.FENCED;
             LOG.warn("fenced: epoch {} has begun elsewhere ({}); refusing writes", epoch, why);
         }
         signal.signal();
+    }
+
+    /**
+     * With automatic failover: makes this node a backup of {@code holder} whatever it was (a deposed primary, a
+     * backup of nobody or of an older epoch): stops streaming, closes the database, runs {@link Rejoin} against
+     * the holder (a divergent tail is copied to {@code lost/} and cut), reopens and streams from the holder. The
+     * database is reopened even when the rejoin fails (the holder not reachable yet), so reads keep working.
+     */
+    Rejoin.Report rejoinAsBackupOf(InetSocketAddress holder) throws IOException {
+        synchronized (roleLock) {
+            WalReceiver r = receiver;
+            if (r != null) {
+                r.stop();
+                receiver = null;
+            }
+            lease = null;
+            if (role == Role.PRIMARY) {
+                port.refuseWrites(ErrorCode.FENCED, "this node is stepping down to rejoin as a backup of " + holder);
+                role = Role.FENCED;
+            }
+            db.close();
+            Rejoin.Report report;
+            try {
+                report = Rejoin.run(config.dir(), holder, config.secret(), config.tls());
+            } finally {
+                reopenRefusingWrites(openDb(config, Role.BACKUP), "this node is rejoining as a backup of " + holder
+                        + "; send writes to the primary");
+                history = EpochHistory.load(FileStorageEnv.INSTANCE, config.dir());
+            }
+            primaryAddress = holder;
+            port.refuseWrites(ErrorCode.INVALID_STATE, backupRefusal());
+            role = Role.BACKUP;
+            startReceiver();
+            return report;
+        }
+    }
+
+    /** Whether this node is a backup streaming from {@code holder} with no divergence found. */
+    boolean streamsFrom(InetSocketAddress holder) {
+        WalReceiver r = receiver;
+        return role == Role.BACKUP && r != null && r.isRunning() && r.divergedAt() < 0 && holder.equals(primaryAddress);
     }
 
     private void startFencer(InetSocketAddress former, long epoch) {
@@ -375,6 +495,11 @@ public final class Node implements AutoCloseable {
         return (InetSocketAddress) listener.getLocalSocketAddress();
     }
 
+    /** The failover agent, or null without automatic failover. */
+    PairFailover failover() {
+        return failover;
+    }
+
     /** The figures {@code redoubt node status} prints. */
     public NodeStatus status() {
         return NodeStatus.of(this);
@@ -423,6 +548,9 @@ public final class Node implements AutoCloseable {
             return;
         }
         closed = true;
+        if (failover != null) {
+            closeQuietly(failover);
+        }
         closeQuietly(listener);
         WalReceiver r = receiver;
         if (r != null) {

@@ -12,7 +12,7 @@ import java.util.List;
 public record NodeStatus(String name, String role, long epoch, String listen, long writtenLsn, long durableLsn,
                          long appliedLsn, long checkpointLsn, long walStartLsn, long retainedWalBytes,
                          long maxRetainedWalBytes, String defaultCommit, List<BackupStatus> backups,
-                         PrimaryStatus primary) {
+                         PrimaryStatus primary, FailoverStatus failover) {
 
     /** A backup as its primary sees it. Lag is against the primary's durable LSN. */
     public record BackupStatus(String name, String address, boolean connected, long receivedLsn, long durableLsn,
@@ -22,6 +22,21 @@ public record NodeStatus(String name, String role, long epoch, String listen, lo
     /** The primary as a backup sees it. */
     public record PrimaryStatus(String address, boolean connected, long primaryDurableLsn, long lagBytes,
                                 long lastFrameAgoMillis, String problem, long divergedAtLsn) {
+    }
+
+    /**
+     * Automatic failover as this node sees it (null without it): the primary record as last read through the
+     * group's leader ({@code recordAgeMillis} ago; holder null before the first read, "" when nobody holds it),
+     * this node's lease ({@code leaseValidForMillis}: -1 when it does not hold the record, 0 when it holds it but
+     * its lease has run out), how far this node's own member of the group has applied the group's log
+     * ({@code memberCaughtUp}: up to the record's latest change; a member with an empty log cannot vote, so a
+     * standby is ready to take over only once it caught up), the record as the witness has applied it (epoch -1:
+     * unreachable), and the last problem of the failover agent.
+     */
+    public record FailoverStatus(String holder, long epoch, long renewalIndex, long recordAgeMillis,
+                                 long leaseValidForMillis, int leaseMillis, long memberAppliedIndex,
+                                 boolean memberCaughtUp, String witness, String witnessHolder, long witnessEpoch,
+                                 String problem) {
     }
 
     static NodeStatus of(Node node) {
@@ -41,7 +56,8 @@ public record NodeStatus(String name, String role, long epoch, String listen, lo
                         r.lastFrameMillis() == 0 ? -1 : now - r.lastFrameMillis(), r.lastProblem(), r.divergedAt());
         return new NodeStatus(node.name(), node.role().name(), node.epoch(), String.valueOf(node.listenAddress()),
                 p.writtenLsn(), durable, p.writtenLsn(), p.checkpointLsn(), p.startLsn(), p.retainedWalBytes(),
-                node.config().maxRetainedWalBytes(), node.config().defaultCommit().name(), backups, primary);
+                node.config().maxRetainedWalBytes(), node.config().defaultCommit().name(), backups, primary,
+                node.failover() == null ? null : node.failover().status());
     }
 
     public String toJson() {
@@ -82,6 +98,24 @@ public record NodeStatus(String name, String role, long epoch, String listen, lo
             field(sb, "lastFrameAgoMillis", primary.lastFrameAgoMillis()).append(',');
             field(sb, "problem", primary.problem()).append(',');
             field(sb, "divergedAtLsn", primary.divergedAtLsn()).append('}');
+        }
+        sb.append(",\"failover\":");
+        if (failover == null) {
+            sb.append("null");
+        } else {
+            sb.append('{');
+            field(sb, "holder", failover.holder()).append(',');
+            field(sb, "epoch", failover.epoch()).append(',');
+            field(sb, "renewalIndex", failover.renewalIndex()).append(',');
+            field(sb, "recordAgeMillis", failover.recordAgeMillis()).append(',');
+            field(sb, "leaseValidForMillis", failover.leaseValidForMillis()).append(',');
+            field(sb, "leaseMillis", failover.leaseMillis()).append(',');
+            field(sb, "memberAppliedIndex", failover.memberAppliedIndex()).append(',');
+            field(sb, "memberCaughtUp", failover.memberCaughtUp()).append(',');
+            field(sb, "witness", failover.witness()).append(',');
+            field(sb, "witnessHolder", failover.witnessHolder()).append(',');
+            field(sb, "witnessEpoch", failover.witnessEpoch()).append(',');
+            field(sb, "problem", failover.problem()).append('}');
         }
         return sb.append('}').toString();
     }

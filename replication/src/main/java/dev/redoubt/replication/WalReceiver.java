@@ -285,6 +285,10 @@ final class WalReceiver implements Runnable {
         return lastProblem;
     }
 
+    boolean isRunning() {
+        return running;
+    }
+
     long divergedAt() {
         return divergedAt;
     }

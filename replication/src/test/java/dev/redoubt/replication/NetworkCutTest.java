@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.redoubt.common.ErrorCode;
 import dev.redoubt.common.StorageException;
 import dev.redoubt.engine.WriteBatch;
+import dev.redoubt.testsupport.Await;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -67,7 +68,7 @@ class NetworkCutTest {
             // After the heal the backup reconnects (a black-holed link is noticed by the heartbeat timeout).
             WriteReceipt r = awaitRemote(p, put("after-" + cut, "2"));
             assertThat(r.satisfies(CommitLevel.REMOTE_DURABLE)).isTrue();
-            NodePairTest.awaitTrue(() -> b.port().writtenLsn() == p.port().writtenLsn(), "caught up after " + cut);
+            Await.until(() -> b.port().writtenLsn() == p.port().writtenLsn(), "caught up after " + cut);
             assertThat(NodePairTest.scanAll(b.db())).as("after %s", cut).isEqualTo(NodePairTest.scanAll(p.db()));
         }
     }
@@ -83,7 +84,7 @@ class NetworkCutTest {
             p.write(put("k" + i, "v" + i), CommitLevel.LOCAL);
         }
         awaitRemote(p, put("last", "x"));
-        NodePairTest.awaitTrue(() -> b.port().writtenLsn() == p.port().writtenLsn(), "caught up over a slow link");
+        Await.until(() -> b.port().writtenLsn() == p.port().writtenLsn(), "caught up over a slow link");
         assertThat(NodePairTest.scanAll(b.db())).isEqualTo(NodePairTest.scanAll(p.db()));
     }
 
@@ -109,7 +110,7 @@ class NetworkCutTest {
                 .isInstanceOf(ReplicationTimeoutException.class);
         b.write(put("new-epoch", "yes"), CommitLevel.LOCAL);
         link.mode(TcpProxy.Mode.PASS);
-        NodePairTest.awaitTrue(() -> p.role() == Node.Role.FENCED, "old primary fenced after the heal");
+        Await.until(() -> p.role() == Node.Role.FENCED, "old primary fenced after the heal");
         assertThatThrownBy(() -> p.write(put("after-fence", "x"), CommitLevel.LOCAL))
                 .isInstanceOfSatisfying(StorageException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.FENCED));
         p.close();

@@ -9,6 +9,7 @@ import dev.redoubt.engine.Db;
 import dev.redoubt.engine.DbOptions;
 import dev.redoubt.engine.KeyValue;
 import dev.redoubt.engine.WriteBatch;
+import dev.redoubt.testsupport.Await;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -17,7 +18,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -77,7 +77,7 @@ class NodePairTest {
             WriteReceipt r = p.write(batch, i % 2 == 0 ? CommitLevel.REMOTE_DURABLE : CommitLevel.REMOTE_APPLY);
             assertThat(r.satisfies(CommitLevel.REMOTE_DURABLE)).as("seed %d", SEED).isTrue();
         }
-        awaitTrue(() -> b.port().writtenLsn() == p.port().writtenLsn(), "backup caught up");
+        Await.until(() -> b.port().writtenLsn() == p.port().writtenLsn(), "backup caught up");
         assertThat(scanAll(b.db())).as("seed %d", SEED).isEqualTo(scanAll(p.db()));
         NodeStatus status = p.status();
         assertThat(status.backups()).singleElement().satisfies(s -> {
@@ -122,14 +122,14 @@ class NodePairTest {
             p.write(new WriteBatch().put(key(i), bytes("v" + i)), CommitLevel.REMOTE_DURABLE);
         }
         long end = p.port().writtenLsn();
-        awaitTrue(() -> b.port().writtenLsn() == end, "backup caught up");
+        Await.until(() -> b.port().writtenLsn() == end, "backup caught up");
         EpochHistory.Entry promoted = b.promote();
         assertThat(promoted.epoch()).isEqualTo(1);
         assertThat(promoted.startLsn()).isEqualTo(end);
         assertThat(b.history().entries()).containsExactly(new EpochHistory.Entry(0, 0), promoted);
         WriteReceipt r = b.write(new WriteBatch().put(key(1), bytes("new")), CommitLevel.LOCAL);
         assertThat(r.lsn()).isGreaterThan(end);
-        awaitTrue(() -> p.role() == Node.Role.FENCED, "former primary fenced");
+        Await.until(() -> p.role() == Node.Role.FENCED, "former primary fenced");
         assertThatThrownBy(() -> p.write(new WriteBatch().put(key(1), bytes("old")), CommitLevel.LOCAL))
                 .isInstanceOfSatisfying(StorageException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.FENCED))
                 .hasMessageContaining("rejoin");
@@ -214,13 +214,4 @@ class NodePairTest {
         return out;
     }
 
-    static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for: " + what);
-            }
-            Thread.sleep(10);
-        }
-    }
 }

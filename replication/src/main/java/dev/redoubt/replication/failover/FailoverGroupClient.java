@@ -12,6 +12,7 @@ import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.util.TimeDuration;
@@ -49,6 +50,26 @@ public final class FailoverGroupClient implements AutoCloseable {
     /** The record as the group has committed it (a linearizable read). */
     public PrimaryRecord read() throws IOException {
         return decode(client.io().sendReadOnly(Message.valueOf(ByteString.EMPTY)), "reading the primary record").record();
+    }
+
+    /**
+     * The record as member {@code memberId} has applied it (a stale read served by that member alone, whether or
+     * not it leads): what the witness sees, for {@code node status}.
+     */
+    public PrimaryRecord readFrom(String memberId) throws IOException {
+        return decode(client.io().sendStaleRead(Message.valueOf(ByteString.EMPTY), 0, RaftPeerId.valueOf(memberId)),
+                "reading the primary record from " + memberId).record();
+    }
+
+    /**
+     * Asks the group's leader to step down, so the next leader starts its replication to every member afresh (the
+     * cure for a member its leader stopped replicating to: {@link LagWatch}).
+     */
+    public void stepDownLeader(long timeoutMillis) throws IOException {
+        RaftClientReply reply = client.admin().transferLeadership(null, timeoutMillis);
+        if (!reply.isSuccess()) {
+            throw new IOException("the failover group's leader did not step down: " + reply);
+        }
     }
 
     private static PrimaryRecord.Outcome decode(RaftClientReply reply, String what) {

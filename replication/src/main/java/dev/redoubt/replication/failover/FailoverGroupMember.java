@@ -22,7 +22,8 @@ import org.apache.ratis.server.storage.RaftStorage;
 /**
  * One member of a node pair's failover group (docs/pair-failover.md): a Ratis server whose state machine is the
  * {@link PrimaryRecordStateMachine}. Each data node runs one beside its listener; the witness is nothing but
- * one. Its files live under {@code dir/failover}: the Raft log and the record's snapshots (one every
+ * one. Its files live in their own directory (never inside a node's data directory: a rejoin may move that
+ * aside, and a Raft member's log must never move or vanish under it): the Raft log and the record's snapshots (one every
  * {@value #SNAPSHOT_EVERY_ENTRIES} entries, the log purged behind it, so renewals do not grow it forever).
  * Authenticated like a Raft group: mutual TLS with the group credential, or loopback only without one.
  */
@@ -40,7 +41,7 @@ public final class FailoverGroupMember implements AutoCloseable {
         this.stateMachine = stateMachine;
     }
 
-    /** Starts member {@code self} of {@code peers} (three: the two nodes and the witness) with files in {@code dir}. */
+    /** Starts member {@code self} of {@code peers} (three: the two nodes and the witness) with its files in {@code dir}. */
     public static FailoverGroupMember start(Path dir, String self, List<RaftGroupNode.Peer> peers, int leaseMillis,
                                             RaftTls tls) {
         return start(dir, self, peers, leaseMillis, tls, SNAPSHOT_EVERY_ENTRIES);
@@ -55,7 +56,7 @@ public final class FailoverGroupMember implements AutoCloseable {
         RaftConfigKeys.Rpc.setType(properties, SupportedRpcType.GRPC);
         GrpcConfigKeys.Server.setHost(properties, me.address().getHostString());
         GrpcConfigKeys.Server.setPort(properties, me.address().getPort());
-        RaftServerConfigKeys.setStorageDir(properties, List.of(dir.resolve("failover").toFile()));
+        RaftServerConfigKeys.setStorageDir(properties, List.of(dir.toFile()));
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(properties, true);
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(properties, snapshotEveryEntries);
         // Purge as soon as a snapshot allows (Ratis' default gap of 1024 entries would keep a small log whole).
@@ -80,6 +81,17 @@ public final class FailoverGroupMember implements AutoCloseable {
 
     static RaftGroup group(List<RaftGroupNode.Peer> peers) {
         return RaftGroup.valueOf(GROUP_ID, RaftGroupNode.group(peers).getPeers());
+    }
+
+    /** Starts the member {@code settings} describe (this node's or the witness'). */
+    public static FailoverGroupMember start(FailoverSettings settings, RaftTls tls) {
+        return start(settings.groupDir(), settings.self(), settings.groupPeers(), settings.lease().leaseMillis(), tls);
+    }
+
+    /** The Raft index of the last entry this member applied; -1 before the first. */
+    public long appliedIndex() {
+        var applied = stateMachine.getLastAppliedTermIndex();
+        return applied == null ? -1 : applied.getIndex();
     }
 
     /** The record as this member has applied it. */

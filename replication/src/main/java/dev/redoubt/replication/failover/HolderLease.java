@@ -40,6 +40,11 @@ public final class HolderLease {
         return valid && !deposed && nowNanos - validUntilNanos < 0;
     }
 
+    /** How long from {@code nowNanos} it may still accept writes, in milliseconds; 0 when it may not. */
+    public synchronized long validForMillis(long nowNanos) {
+        return mayAcceptWrites(nowNanos) ? java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(validUntilNanos - nowNanos) : 0;
+    }
+
     public synchronized boolean isDeposed() {
         return deposed;
     }

@@ -80,9 +80,12 @@ public record PrimaryRecord(long epoch, String holder, int leaseMillis, long ren
                 }
                 yield accepted(new PrimaryRecord(epoch + 1, command.holder(), leaseMillis, index));
             }
-            case PROMOTE -> command.epoch() == epoch + 1
-                    ? accepted(new PrimaryRecord(epoch + 1, command.holder(), leaseMillis, index))
-                    : refused("promotion at epoch " + command.epoch() + " but the next epoch is " + (epoch + 1));
+            // A promotion may skip epochs: a pair that ran without the record may already serve at a later
+            // epoch than the record's, and the record must follow the nodes' epoch histories, never lag them.
+            case PROMOTE -> command.epoch() > epoch
+                    ? accepted(new PrimaryRecord(command.epoch(), command.holder(), leaseMillis, index))
+                    : refused("promotion at epoch " + command.epoch() + " but the record is at epoch " + epoch
+                    + " already: a promotion needs a newer one");
         };
     }
 

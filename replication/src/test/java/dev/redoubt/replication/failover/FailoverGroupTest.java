@@ -3,17 +3,16 @@ package dev.redoubt.replication.failover;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.redoubt.replication.raft.RaftGroupNode;
+import dev.redoubt.testsupport.Await;
+import dev.redoubt.testsupport.FreePorts;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -41,7 +40,7 @@ class FailoverGroupTest {
     @Test
     void aTakeoverCommitsOnlyOnTheLatestRenewalAndTheRecordSurvivesARestartFromItsSnapshot() throws Exception {
         for (String id : List.of("a", "b", "w")) {
-            peers.add(new RaftGroupNode.Peer(id, new InetSocketAddress("127.0.0.1", freePort())));
+            peers.add(new RaftGroupNode.Peer(id, new InetSocketAddress("127.0.0.1", FreePorts.loopback())));
         }
         for (RaftGroupNode.Peer p : peers) {
             start(p.id());
@@ -71,10 +70,10 @@ class FailoverGroupTest {
 
             // The old holder's member returns and learns the record: from the snapshot and the log after it.
             FailoverGroupMember a = start("a");
-            awaitTrue(() -> a.record().equals(taken.record()), "member a caught up with epoch 2");
+            Await.until(() -> a.record().equals(taken.record()), "member a caught up with epoch 2");
             running.remove("w").close();
             FailoverGroupMember w = start("w");
-            awaitTrue(() -> w.record().equals(taken.record()), "the witness restarted on its files");
+            Await.until(() -> w.record().equals(taken.record()), "the witness restarted on its files");
             try (var files = java.nio.file.Files.walk(tmp.resolve("w"))) {
                 assertThat(files.anyMatch(f -> f.getFileName().toString().startsWith("snapshot.")))
                         .as("the witness snapshotted its record").isTrue();
@@ -82,25 +81,45 @@ class FailoverGroupTest {
         }
     }
 
+    @Test
+    void aMemberThatStartsAfterTheOthersFormedTheGroupCatchesUp() throws Exception {
+        for (String id : List.of("a", "b", "w")) {
+            peers.add(new RaftGroupNode.Peer(id, new InetSocketAddress("127.0.0.1", FreePorts.loopback())));
+        }
+        start("w");
+        start("a");
+        try (FailoverGroupClient client = FailoverGroupClient.connect(peers, null, 3_000, 20)) {
+            client.propose(PrimaryRecordCommand.promote(1, "a"));
+            // Renewals keep coming while b is not there yet, as a holder's do.
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread renewer = new Thread(() -> {
+                while (!stop.get()) {
+                    try {
+                        client.propose(PrimaryRecordCommand.renew(1, "a"));
+                        Thread.sleep(200);
+                    } catch (Exception e) {
+                        return;
+                    }
+                }
+            });
+            renewer.start();
+            try {
+                Thread.sleep(3_000);
+                FailoverGroupMember b = start("b");
+                Await.until(() -> b.record().renewalIndex() > 20, "the late member b applies the renewals (has "
+                        + b.record() + ")", 30);
+            } finally {
+                stop.set(true);
+                renewer.join();
+            }
+        }
+    }
+
     private FailoverGroupMember start(String id) {
-        FailoverGroupMember m = FailoverGroupMember.start(tmp.resolve(id), id, peers, LEASE, null, SNAPSHOT_EVERY);
+        FailoverGroupMember m = FailoverGroupMember.start(tmp.resolve(id).resolve("failover"), id, peers, LEASE, null, SNAPSHOT_EVERY);
         running.put(id, m);
         return m;
     }
 
-    private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for: " + what);
-            }
-            Thread.sleep(20);
-        }
-    }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 }

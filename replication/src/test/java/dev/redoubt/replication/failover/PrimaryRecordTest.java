@@ -21,7 +21,10 @@ class PrimaryRecordTest {
         assertThat(r.renewalIndex()).isEqualTo(3);
         assertThat(r.apply(PrimaryRecordCommand.renew(1, "b"), 4).refusal()).contains("renewal by b");
         assertThat(r.apply(PrimaryRecordCommand.renew(0, "a"), 4).accepted()).as("an older epoch").isFalse();
-        assertThat(r.apply(PrimaryRecordCommand.promote(3, "b"), 4).refusal()).contains("next epoch is 2");
+        assertThat(r.apply(PrimaryRecordCommand.promote(1, "b"), 4).refusal()).contains("needs a newer one");
+        assertThat(r.apply(PrimaryRecordCommand.promote(3, "b"), 4).record())
+                .as("a promotion may skip epochs to catch up with the nodes' own")
+                .isEqualTo(new PrimaryRecord(3, "b", 10_000, 4));
     }
 
     @Test

@@ -2,10 +2,11 @@ package dev.redoubt.replication.raft;
 
 import dev.redoubt.common.FileStorageEnv;
 import dev.redoubt.engine.DbOptions;
+import dev.redoubt.testsupport.Await;
+import dev.redoubt.testsupport.FreePorts;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,8 +14,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 /**
  * Raft members in this JVM, for tests: peers n0, n1, ... each with its own port and directory, on loopback unless
@@ -40,7 +39,7 @@ final class InProcessGroup implements AutoCloseable {
     InProcessGroup(Path dir, String host, int size) throws IOException {
         this.dir = dir;
         for (int i = 0; i < size; i++) {
-            peers.add(new RaftGroupNode.Peer("n" + i, new InetSocketAddress(host, freePort(host))));
+            peers.add(new RaftGroupNode.Peer("n" + i, new InetSocketAddress(host, FreePorts.on(InetAddress.getByName(host)))));
         }
     }
 
@@ -122,7 +121,7 @@ final class InProcessGroup implements AutoCloseable {
 
     /** The id of the running member that leads, waiting for one. */
     String leader() throws InterruptedException {
-        awaitTrue(() -> running.values().stream().anyMatch(RaftGroupNode::isLeader), "a leader");
+        Await.until(() -> running.values().stream().anyMatch(RaftGroupNode::isLeader), "a leader");
         return running.entrySet().stream().filter(e -> e.getValue().isLeader()).findFirst().orElseThrow().getKey();
     }
 
@@ -140,7 +139,7 @@ final class InProcessGroup implements AutoCloseable {
      */
     void awaitApplied(long index) throws InterruptedException {
         for (RaftGroupNode n : nodes()) {
-            awaitTrue(() -> n.stateMachine().appliedIndex() >= index, "every member applied index " + index);
+            Await.until(() -> n.stateMachine().appliedIndex() >= index, "every member applied index " + index);
         }
     }
 
@@ -162,19 +161,5 @@ final class InProcessGroup implements AutoCloseable {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for: " + what);
-            }
-            Thread.sleep(20);
-        }
-    }
 
-    private static int freePort(String host) throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(host))) {
-            return s.getLocalPort();
-        }
-    }
 }

@@ -1,12 +1,12 @@
 package dev.redoubt.replication.raft;
 
-import static dev.redoubt.replication.raft.InProcessGroup.awaitTrue;
 import static dev.redoubt.replication.raft.InProcessGroup.bytes;
 import static dev.redoubt.replication.raft.InProcessGroup.key;
 import static dev.redoubt.replication.raft.InProcessGroup.value;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.redoubt.testsupport.Await;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -88,7 +88,7 @@ class RaftGroupTest {
                 assertThat(client.get(key(99))).isEqualTo(value(99));
                 RaftGroupNode back = group.start(leader);
                 long index = last;
-                awaitTrue(() -> back.stateMachine().appliedIndex() >= index, "the returning member caught up");
+                Await.until(() -> back.stateMachine().appliedIndex() >= index, "the returning member caught up");
                 for (int i = 0; i < 100; i++) {
                     assertThat(back.stateMachine().db().get(RaftKeySpace.stored(key(i)))).as("key %d", i)
                             .isEqualTo(value(i));

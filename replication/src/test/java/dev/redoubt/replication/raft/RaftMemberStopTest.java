@@ -1,10 +1,10 @@
 package dev.redoubt.replication.raft;
 
-import static dev.redoubt.replication.raft.InProcessGroup.awaitTrue;
 import static dev.redoubt.replication.raft.InProcessGroup.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.redoubt.testsupport.Await;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -34,7 +34,7 @@ class RaftMemberStopTest {
                 member.stateMachine().db().close(); // the engine now refuses every write: the next apply fails
                 assertThatThrownBy(() -> client.put(bytes("k"), bytes("w"))).isInstanceOf(IOException.class);
             }
-            awaitTrue(() -> member.stoppedOnItsOwn() != null, "Ratis stops the member");
+            Await.until(() -> member.stoppedOnItsOwn() != null, "Ratis stops the member");
             assertThat(member.stoppedOnItsOwn()).contains("Ratis stopped this member")
                     .contains("its state machine failed: applying entry");
             assertThat(member.stateMachine().failure()).hasMessageContaining("closed");

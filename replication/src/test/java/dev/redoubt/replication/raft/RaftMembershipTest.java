@@ -1,12 +1,12 @@
 package dev.redoubt.replication.raft;
 
-import static dev.redoubt.replication.raft.InProcessGroup.awaitTrue;
 import static dev.redoubt.replication.raft.InProcessGroup.key;
 import static dev.redoubt.replication.raft.InProcessGroup.value;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.redoubt.common.StorageException;
+import dev.redoubt.testsupport.Await;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
@@ -44,7 +44,7 @@ class RaftMembershipTest {
             }
             assertThat(withNewcomer).extracting(RaftGroupNode.Peer::id).containsExactly("n0", "n1", "n2", "n3");
             long written = last;
-            awaitTrue(() -> newcomer.stateMachine().appliedIndex() >= written, "the newcomer caught up");
+            Await.until(() -> newcomer.stateMachine().appliedIndex() >= written, "the newcomer caught up");
             for (int i = 0; i < 100; i++) {
                 assertThat(newcomer.stateMachine().db().get(RaftKeySpace.stored(key(i)))).as("key %d", i).isEqualTo(value(i));
             }
@@ -66,7 +66,7 @@ class RaftMembershipTest {
                 }
             }
             long after = last;
-            awaitTrue(() -> newcomer.stateMachine().appliedIndex() >= after, "the newcomer applies new writes");
+            Await.until(() -> newcomer.stateMachine().appliedIndex() >= after, "the newcomer applies new writes");
 
             // Asked through the founders' list, status still finds the newcomer: the membership comes from the group.
             try (RaftAdmin admin = RaftAdmin.connect(founders)) {

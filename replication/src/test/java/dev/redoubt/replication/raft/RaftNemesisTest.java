@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.redoubt.replication.TcpProxyAccess;
+import dev.redoubt.testsupport.FreePorts;
 import dev.redoubt.testsupport.linearizability.CheckResult;
 import dev.redoubt.testsupport.linearizability.History;
 import dev.redoubt.testsupport.linearizability.HistoryRecorder;
 import dev.redoubt.testsupport.linearizability.LinearizabilityChecker;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -139,7 +139,7 @@ class RaftNemesisTest {
             ProxyNetwork n = new ProxyNetwork();
             try {
                 for (int i = 0; i < 3; i++) {
-                    n.realPorts[i] = freePort();
+                    n.realPorts[i] = FreePorts.loopback();
                     TcpProxyAccess proxy = TcpProxyAccess.to(new InetSocketAddress("127.0.0.1", n.realPorts[i]));
                     n.proxies.add(proxy);
                     n.peers.add(new RaftGroupNode.Peer("n" + i, proxy.address()));
@@ -468,9 +468,4 @@ class RaftNemesisTest {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 }

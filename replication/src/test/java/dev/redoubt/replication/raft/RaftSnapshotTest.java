@@ -1,13 +1,13 @@
 package dev.redoubt.replication.raft;
 
 import static dev.redoubt.replication.raft.InProcessGroup.SMALL;
-import static dev.redoubt.replication.raft.InProcessGroup.awaitTrue;
 import static dev.redoubt.replication.raft.InProcessGroup.key;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.redoubt.engine.Db;
 import dev.redoubt.engine.DbIterator;
 import dev.redoubt.engine.KeyValue;
+import dev.redoubt.testsupport.Await;
 import dev.redoubt.testsupport.TestFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -60,8 +60,8 @@ class RaftSnapshotTest {
     void aSnapshotIsTakenPastTheThresholdAndTheLeaderPurgesItsLogBelowIt() throws Exception {
         long last = writeRange(0, 1000);
         RaftGroupNode leader = group.node(group.leader());
-        awaitTrue(() -> leader.stateMachine().latestSnapshotIndex() >= THRESHOLD, "a snapshot past the threshold");
-        awaitTrue(() -> logStart(leader) > 1, "the leader's log purged below its snapshot");
+        Await.until(() -> leader.stateMachine().latestSnapshotIndex() >= THRESHOLD, "a snapshot past the threshold");
+        Await.until(() -> logStart(leader) > 1, "the leader's log purged below its snapshot");
         long snapshotIndex = leader.stateMachine().latestSnapshotIndex();
         assertThat(logStart(leader)).isLessThanOrEqualTo(snapshotIndex + 1);
         assertThat(leader.stateMachine().snapshotsTaken()).isGreaterThanOrEqualTo(1);
@@ -72,7 +72,7 @@ class RaftSnapshotTest {
         assertThat(appliedIn(copyOfCheckpoint(latest))).isEqualTo(latest.index());
         group.awaitApplied(last);
         Path sm = latest.dir().getParent();
-        awaitTrue(() -> snapshotDirs(sm) <= 2, "at most two snapshots kept"); // each snapshot is followed by the cleanup
+        Await.until(() -> snapshotDirs(sm) <= 2, "at most two snapshots kept"); // each snapshot is followed by the cleanup
         assertThat(snapshotDirs(sm)).isGreaterThanOrEqualTo(1);
     }
 
@@ -83,17 +83,17 @@ class RaftSnapshotTest {
         long stoppedAt = stopped.appliedIndex();
         long last = writeRange(100, 1500);
         RaftGroupNode leader = group.node(group.leader());
-        awaitTrue(() -> logStart(leader) > stoppedAt + 1, "the leader purged its log past index " + stoppedAt);
+        Await.until(() -> logStart(leader) > stoppedAt + 1, "the leader purged its log past index " + stoppedAt);
 
         RaftGroupNode back = group.start(follower);
-        awaitTrue(() -> back.stateMachine().appliedIndex() >= last, "the returning follower reached index " + last);
+        Await.until(() -> back.stateMachine().appliedIndex() >= last, "the returning follower reached index " + last);
         assertThat(back.stateMachine().snapshotsInstalled()).as("snapshots installed from the leader").isGreaterThanOrEqualTo(1);
         assertThat(contents(back.stateMachine().db())).isEqualTo(contents(leader.stateMachine().db()));
         assertThat(contents(back.stateMachine().db())).hasSize(1500);
 
         // it keeps applying after the install
         long more = writeRange(1500, 1600);
-        awaitTrue(() -> back.stateMachine().appliedIndex() >= more, "the follower applied the writes after the install");
+        Await.until(() -> back.stateMachine().appliedIndex() >= more, "the follower applied the writes after the install");
         assertThat(back.stateMachine().db().get(RaftKeySpace.stored(key(1599)))).isEqualTo(value(1599));
     }
 
@@ -102,7 +102,7 @@ class RaftSnapshotTest {
         long last = writeRange(0, 700);
         group.awaitApplied(last);
         for (RaftGroupNode n : group.nodes()) {
-            awaitTrue(() -> n.stateMachine().latestSnapshotIndex() >= THRESHOLD, "every member took a snapshot");
+            Await.until(() -> n.stateMachine().latestSnapshotIndex() >= THRESHOLD, "every member took a snapshot");
         }
         String follower = group.follower(group.founders());
         long before = group.node(follower).stateMachine().appliedIndex();
@@ -111,7 +111,7 @@ class RaftSnapshotTest {
         assertThat(back.stateMachine().appliedIndex()).as("applied index restored from the engine").isEqualTo(before);
 
         long more = writeRange(700, 800);
-        awaitTrue(() -> back.stateMachine().appliedIndex() >= more, "the restarted member applied " + more);
+        Await.until(() -> back.stateMachine().appliedIndex() >= more, "the restarted member applied " + more);
         assertThat(back.stateMachine().appliedEntries()).as("entries applied since the restart: the 100 new ones only")
                 .isEqualTo(100);
         assertThat(back.stateMachine().snapshotsInstalled()).isZero();
@@ -131,7 +131,7 @@ class RaftSnapshotTest {
         group.stop(follower);
         long last = writeRange(100, 700);
         RaftGroupNode leader = group.node(group.leader());
-        awaitTrue(() -> leader.stateMachine().latestSnapshotIndex() >= 600, "the leader snapshotted past index 600");
+        Await.until(() -> leader.stateMachine().latestSnapshotIndex() >= 600, "the leader snapshotted past index 600");
         DbSnapshotStorage.DbSnapshot good = leader.stateMachine().snapshotStorage().latest();
         // as if Ratis had placed the leader's snapshot and the member crashed before reinitialize
         TestFiles.copyTree(good.dir(), followerSm.resolve(good.dir().getFileName()));
@@ -153,7 +153,7 @@ class RaftSnapshotTest {
         assertThat(back.stateMachine().appliedIndex()).isGreaterThanOrEqualTo(good.index());
         assertThat(followerSm.resolve("damaged." + DbSnapshotStorage.suffix(good.manifest().term(), fakeIndex))).isDirectory();
         assertThat(back.stateMachine().latestSnapshotIndex()).isLessThan(fakeIndex);
-        awaitTrue(() -> back.stateMachine().appliedIndex() >= last, "the member caught up to " + last);
+        Await.until(() -> back.stateMachine().appliedIndex() >= last, "the member caught up to " + last);
         assertThat(contents(back.stateMachine().db())).isEqualTo(contents(leader.stateMachine().db()));
     }
 
@@ -169,7 +169,7 @@ class RaftSnapshotTest {
         List<Path> damaged = new ArrayList<>();
         for (RaftGroupNode n : group.nodes()) {
             // snapshots settled (none pending that would replace the damaged one) and the log purged past the follower
-            awaitTrue(() -> n.stateMachine().appliedIndex() >= last
+            Await.until(() -> n.stateMachine().appliedIndex() >= last
                     && last - n.stateMachine().latestSnapshotIndex() < THRESHOLD && logStart(n) > stoppedAt + 1,
                     "a member snapshotted near index " + last + " and purged its log");
             DbSnapshotStorage.DbSnapshot latest = n.stateMachine().snapshotStorage().latest();
@@ -188,7 +188,7 @@ class RaftSnapshotTest {
 
         RaftGroupNode back = group.start(follower);
 
-        awaitTrue(() -> back.stateMachine().appliedIndex() >= last, "the follower caught up to index " + last);
+        Await.until(() -> back.stateMachine().appliedIndex() >= last, "the follower caught up to index " + last);
         RaftGroupNode leader = group.node(group.leader());
         assertThat(contents(back.stateMachine().db())).isEqualTo(contents(leader.stateMachine().db())).hasSize(1200);
         assertThat(back.stateMachine().snapshotsInstalled()).isGreaterThanOrEqualTo(1);
@@ -197,7 +197,7 @@ class RaftSnapshotTest {
                 .as("a leader took its damaged snapshot again").isGreaterThanOrEqualTo(1);
         assertThat(damaged).anySatisfy(d -> assertThat(d).isDirectory());
         // (the guard deletes the marked file before its directory: wait for both)
-        awaitTrue(() -> {
+        Await.until(() -> {
             try {
                 return !Files.exists(leftover) && SnapshotGuard.failedInstalls(followerTmp).isEmpty();
             } catch (IOException | java.io.UncheckedIOException e) {
@@ -211,7 +211,7 @@ class RaftSnapshotTest {
         long last = writeRange(0, 300);
         group.awaitApplied(last);
         RaftGroupNode leader = group.node(group.leader());
-        awaitTrue(() -> last - leader.stateMachine().latestSnapshotIndex() < THRESHOLD,
+        Await.until(() -> last - leader.stateMachine().latestSnapshotIndex() < THRESHOLD,
                 "the leader's snapshots settled (none pending that would replace the one damaged)");
         DbSnapshotStorage.DbSnapshot latest = leader.stateMachine().snapshotStorage().latest();
         Path engine = tmp.resolve(group.leader()).resolve("db");

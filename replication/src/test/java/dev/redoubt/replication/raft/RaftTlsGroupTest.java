@@ -1,7 +1,6 @@
 package dev.redoubt.replication.raft;
 
 import static dev.redoubt.replication.raft.InProcessGroup.SMALL;
-import static dev.redoubt.replication.raft.InProcessGroup.awaitTrue;
 import static dev.redoubt.replication.raft.InProcessGroup.key;
 import static dev.redoubt.replication.raft.InProcessGroup.value;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -9,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.redoubt.common.StorageException;
+import dev.redoubt.testsupport.Await;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -108,7 +108,7 @@ class RaftTlsGroupTest {
         }
         long index = last;
         for (RaftGroupNode n : List.of(group.node("n0"), group.node("n1"))) {
-            awaitTrue(() -> n.stateMachine().appliedIndex() >= index, "the two members applied index " + index);
+            Await.until(() -> n.stateMachine().appliedIndex() >= index, "the two members applied index " + index);
         }
         Thread.sleep(1_000); // time for heartbeats to reach the outsider, were it admitted
         assertThat(outsider.isLeader()).isFalse();
