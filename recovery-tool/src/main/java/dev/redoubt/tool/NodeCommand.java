@@ -184,11 +184,12 @@ final class NodeCommand {
 
         private int serve(NodeConfig config) throws InterruptedException {
             Node node = Node.start(config);
-            out().println("node " + config.name() + " serving as " + node.role() + " at epoch " + node.epoch() + " on "
-                    + hostPort(node.listenAddress()) + (config.tls() == null ? "" : " (mutual TLS, certificate SHA-256 "
-                    + config.tls().fingerprint() + ")") + (config.failover() == null ? ""
-                    : ", automatic failover (group " + config.failover().groupPeers() + ", lease "
-                    + config.failover().lease().leaseMillis() + " ms)"));
+            String role = config.failover() == null ? " as " + node.role() + " at epoch " + node.epoch() : "";
+            out().println("node " + config.name() + " serving" + role + " on " + hostPort(node.listenAddress())
+                    + (config.tls() == null ? "" : " (mutual TLS, certificate SHA-256 " + config.tls().fingerprint() + ")")
+                    + (config.failover() == null ? "" : ", automatic failover: the failover group " + config.failover()
+                    .groupPeers() + " names the primary (lease " + config.failover().lease().leaseMillis()
+                    + " ms); `node status` shows the role"));
             out().flush();
             awaitShutdown(node);
             return ExitCodes.OK;

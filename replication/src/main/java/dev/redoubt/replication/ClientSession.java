@@ -84,7 +84,7 @@ final class ClientSession {
                 if (key == null) {
                     throw new IllegalArgumentException("get needs a key");
                 }
-                byte[] v = node.db().get(key);
+                byte[] v = level == DEFAULT_LEVEL ? node.db().get(key) : node.get(key, commitLevel(level));
                 respond(id, v == null ? STATUS_ABSENT : STATUS_OK, -1, null, ErrorCode.FAILED, "",
                         v == null ? null : new byte[][] {key, v});
             }

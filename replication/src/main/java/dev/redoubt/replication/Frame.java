@@ -40,7 +40,8 @@ import java.nio.charset.StandardCharsets;
  *   FORK        24  u64 primary's epoch, u64 fork LSN (equal to the asked end LSN when nothing diverged)
  *   File names are validated against a fixed pattern (CURRENT, MANIFEST-n, sst/n.sst, wal/n.wal): no path
  *   separators beyond those, no "..", nothing absolute.
- *   REQUEST     20  u64 request id, u8 op, u8 commit level, blob key, blob value, blob scan end, u32 limit
+ *   REQUEST     20  u64 request id, u8 op, u8 commit level (PUT, DELETE: the write's; GET: the read's, 0xFF a
+ *                   local read), blob key, blob value, blob scan end, u32 limit
  *   RESPONSE    21  u64 request id, u8 status (0 ok, 1 absent, 2 error), u64 LSN, u8 level reached,
  *                   u16 error code, str message, u32 count, count x (blob key, blob value)
  *

@@ -267,6 +267,50 @@ public final class Node implements AutoCloseable {
         return receipt;
     }
 
+    /**
+     * Reads {@code key}. {@link CommitLevel#LOCAL}: this node's data as it stands (on a backup, what it has applied;
+     * on a primary, possibly a write not yet on the backup, which a failover would lose). A remote level, on the
+     * primary only: the read waits until everything it could have seen has reached that level on the backup, and,
+     * with automatic failover, answers only if this node's lease still holds afterwards; so no value it returns can
+     * be lost in a failover, and no other node can have accepted a newer write yet: the read is linearizable with
+     * the writes acknowledged at that level.
+     *
+     * @throws ReplicationTimeoutException the backup did not acknowledge in time
+     * @throws StorageException            INVALID_STATE on a backup (remote levels), FENCED on a primary that lost its lease
+     */
+    public byte[] get(byte[] key, CommitLevel level) {
+        if (level == CommitLevel.LOCAL) {
+            return db.get(key);
+        }
+        if (role != Role.PRIMARY) {
+            throw new StorageException(role == Role.FENCED ? ErrorCode.FENCED : ErrorCode.INVALID_STATE,
+                    "a read at " + level + " is answered by the primary; this node is " + role);
+        }
+        byte[] value = db.get(key);
+        long end = port.writtenLsn(); // every write the read could see ends at or before this
+        if (end > 0) {
+            WriteReceipt.Reached reached;
+            try {
+                reached = progress.await(end - 1, level.required(),
+                        TimeUnit.MILLISECONDS.toNanos(config.remoteTimeoutMillis()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                reached = progress.remoteLevel(end - 1);
+            }
+            WriteReceipt receipt = new WriteReceipt(end - 1, reached == null ? WriteReceipt.Reached.LOCAL_DURABLE : reached);
+            if (!receipt.satisfies(level)) {
+                throw new ReplicationTimeoutException(receipt, level, config.remoteTimeoutMillis(),
+                        "the backup did not acknowledge what the read could see in time");
+            }
+        }
+        HolderLease held = lease;
+        if (role != Role.PRIMARY || held != null && !held.mayAcceptWrites(System.nanoTime())) {
+            throw new StorageException(ErrorCode.FENCED, "this node's tenure as primary ended while the read was"
+                    + " waiting; read again (a PairClient finds the primary)");
+        }
+        return value;
+    }
+
     public Db db() {
         return db;
     }

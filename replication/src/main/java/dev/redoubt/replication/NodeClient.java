@@ -90,6 +90,15 @@ public final class NodeClient implements AutoCloseable {
         return r.status == ClientSession.STATUS_ABSENT ? null : r.entries.get(0).value();
     }
 
+    /**
+     * The value, or null when absent, read at {@code level} ({@link Node#get(byte[], CommitLevel)}: a remote level
+     * is answered by the primary only once all it could see is on the backup).
+     */
+    public byte[] get(byte[] key, CommitLevel level) throws IOException {
+        Response r = call(ClientSession.OP_GET, level.ordinal(), key, null, null, 0);
+        return r.status == ClientSession.STATUS_ABSENT ? null : r.entries.get(0).value();
+    }
+
     /** Up to {@code limit} entries (at most {@value ClientSession#MAX_SCAN_ENTRIES}) of [from, to); null = unbounded. */
     public List<KeyValue> scan(byte[] from, byte[] to, int limit) throws IOException {
         return call(ClientSession.OP_SCAN, ClientSession.DEFAULT_LEVEL, from, null, to, limit).entries;

@@ -41,8 +41,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p><b>Writes are retried when their outcome is unknown</b> (the connection broke after the request left):
  * a put or delete applied twice leaves the same value, so the retry is safe unless another client wrote the
- * same key in between, whose write the retry would then overwrite. Applications that share keys between
- * writers and cannot accept that should use {@link NodeClient} and decide themselves.
+ * same key in between, whose write the retry would then overwrite (a history that is then not linearizable:
+ * {@code PairNemesisTest} saw a value come back after a newer one). Applications that share keys between writers
+ * and cannot accept that turn it off ({@link Options#withoutRetryingUnknownWrites}): such a write then fails with
+ * {@link WriteOutcomeUnknownException} and the application decides.
  *
  * <p>Each node has a circuit breaker (Resilience4j's {@code CircuitBreaker}): after repeated failures the client
  * stops trying that node for {@link Options#openWait} (default 2 s) and asks the others; then it lets one try
@@ -53,7 +55,13 @@ import java.util.concurrent.TimeUnit;
 public final class PairClient implements AutoCloseable {
     /** How a {@link PairClient} waits and retries. */
     public record Options(Duration callDeadline, Duration requestTimeout, Duration firstBackoff, Duration maxBackoff,
-                          Duration openWait) {
+                          Duration openWait, boolean retryUnknownWrites) {
+        /** As below, retrying writes whose outcome is unknown. */
+        public Options(Duration callDeadline, Duration requestTimeout, Duration firstBackoff, Duration maxBackoff,
+                       Duration openWait) {
+            this(callDeadline, requestTimeout, firstBackoff, maxBackoff, openWait, true);
+        }
+
         public Options {
             for (Duration d : List.of(callDeadline, requestTimeout, firstBackoff, maxBackoff, openWait)) {
                 if (d.isNegative() || d.isZero()) {
@@ -76,7 +84,24 @@ public final class PairClient implements AutoCloseable {
         }
 
         public Options withCallDeadline(Duration deadline) {
-            return new Options(deadline, requestTimeout, firstBackoff, maxBackoff, openWait);
+            return new Options(deadline, requestTimeout, firstBackoff, maxBackoff, openWait, retryUnknownWrites);
+        }
+
+        /** A write whose outcome is unknown fails with {@link WriteOutcomeUnknownException} instead of a retry. */
+        public Options withoutRetryingUnknownWrites() {
+            return new Options(callDeadline, requestTimeout, firstBackoff, maxBackoff, openWait, false);
+        }
+    }
+
+    /**
+     * A write that may or may not have taken effect (the connection broke after the request left) and was not
+     * retried ({@link Options#withoutRetryingUnknownWrites}).
+     */
+    public static final class WriteOutcomeUnknownException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        WriteOutcomeUnknownException(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 
@@ -142,16 +167,24 @@ public final class PairClient implements AutoCloseable {
     }
 
     public synchronized WriteReceipt put(byte[] key, byte[] value, CommitLevel level) throws IOException {
-        return call(c -> refusedUnlessPrimary(() -> c.put(key, value, level)));
+        return call(c -> unknownOutcome(() -> refusedUnlessPrimary(() -> c.put(key, value, level))));
     }
 
     public synchronized WriteReceipt delete(byte[] key, CommitLevel level) throws IOException {
-        return call(c -> refusedUnlessPrimary(() -> c.delete(key, level)));
+        return call(c -> unknownOutcome(() -> refusedUnlessPrimary(() -> c.delete(key, level))));
     }
 
     /** The value on the primary, or null when absent. */
     public synchronized byte[] get(byte[] key) throws IOException {
         return call(c -> c.get(key));
+    }
+
+    /**
+     * The value on the primary read at {@code level} (see {@link Node#get(byte[], CommitLevel)}); a refusal because
+     * the node is no longer the primary is retried on the primary, like a write's.
+     */
+    public synchronized byte[] get(byte[] key, CommitLevel level) throws IOException {
+        return call(c -> refusedUnlessPrimary(() -> c.get(key, level)));
     }
 
     /** Up to {@code limit} entries of [from, to) on the primary; null = unbounded. */
@@ -214,12 +247,30 @@ public final class PairClient implements AutoCloseable {
         }
     }
 
-    private interface Write {
-        WriteReceipt run() throws IOException;
+    private interface PrimaryCall<T> {
+        T run() throws IOException;
+    }
+
+    /**
+     * A write whose connection broke after the request left: without {@link Options#retryUnknownWrites}, a
+     * {@link WriteOutcomeUnknownException} that is not retried (refusals and protocol errors pass unchanged).
+     */
+    private <T> T unknownOutcome(PrimaryCall<T> write) throws IOException {
+        try {
+            return write.run();
+        } catch (NotPrimaryException | ProtocolException | NodeClient.RemoteWriteException e) {
+            throw e;
+        } catch (IOException e) {
+            if (options.retryUnknownWrites()) {
+                throw e;
+            }
+            throw new WriteOutcomeUnknownException("the write to " + primaryAddress + " may or may not have taken"
+                    + " effect (" + e.getMessage() + "); not retried", e);
+        }
     }
 
     /** A write refused because this node is not (or no longer) the primary becomes a retriable failure. */
-    private WriteReceipt refusedUnlessPrimary(Write write) throws IOException {
+    private <T> T refusedUnlessPrimary(PrimaryCall<T> write) throws IOException {
         try {
             return write.run();
         } catch (NodeClient.RemoteWriteException e) {
@@ -296,6 +347,6 @@ public final class PairClient implements AutoCloseable {
     }
 
     private static boolean retriable(Throwable e) {
-        return e instanceof IOException && !(e instanceof ProtocolException);
+        return e instanceof IOException && !(e instanceof ProtocolException) && !(e instanceof WriteOutcomeUnknownException);
     }
 }

@@ -75,6 +75,26 @@ class PairClientTest {
         }
     }
 
+    @Test
+    void aWriteWhoseConnectionBreaksAfterItLeftIsNotRetriedWhenTheOptionsSaySo() throws Exception {
+        Path secretFile = secretFile();
+        PeerSecret secret = PeerSecret.fromFile(secretFile);
+        try (Node a = Node.start(NodeConfig.of(tmp.resolve("a"), Node.Role.PRIMARY, NodePairTest.loopback(), null, secret));
+             TcpProxy proxy = new TcpProxy(a.listenAddress());
+             PairClient client = PairClient.connect(List.of(proxy.address()), secret, new PairClient.Options(
+                     Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofMillis(50), Duration.ofMillis(200),
+                     Duration.ofSeconds(1)).withoutRetryingUnknownWrites())) {
+            client.put(key(1), value(1), CommitLevel.LOCAL);
+            proxy.mode(TcpProxy.Mode.BLACKHOLE); // the request leaves, no answer comes back
+            assertThatThrownBy(() -> client.put(key(2), value(2), CommitLevel.LOCAL))
+                    .isInstanceOf(PairClient.WriteOutcomeUnknownException.class)
+                    .hasMessageContaining("may or may not have taken effect");
+            proxy.mode(TcpProxy.Mode.PASS);
+            proxy.dropConnections();
+            assertThat(client.get(key(1))).as("reads are still retried and answered").isEqualTo(value(1));
+        }
+    }
+
     private Path secretFile() throws IOException {
         Path secretFile = tmp.resolve("secret");
         Files.writeString(secretFile, "pair-client-test-secret-0123456789\n");

@@ -50,12 +50,17 @@ public final class FailoverGroupMember implements AutoCloseable {
     /** As above, with a snapshot every {@code snapshotEveryEntries} entries (tests: often). */
     static FailoverGroupMember start(Path dir, String self, List<RaftGroupNode.Peer> peers, int leaseMillis,
                                      RaftTls tls, long snapshotEveryEntries) {
+        return start(dir, self, peers, leaseMillis, tls, snapshotEveryEntries, -1);
+    }
+
+    private static FailoverGroupMember start(Path dir, String self, List<RaftGroupNode.Peer> peers, int leaseMillis,
+                                             RaftTls tls, long snapshotEveryEntries, int listenPort) {
         RaftGroupNode.Peer me = peers.stream().filter(p -> p.id().equals(self)).findFirst().orElseThrow(() ->
                 new IllegalArgumentException("--id " + self + " is not one of the failover group's peers " + peers));
         RaftProperties properties = new RaftProperties();
         RaftConfigKeys.Rpc.setType(properties, SupportedRpcType.GRPC);
         GrpcConfigKeys.Server.setHost(properties, me.address().getHostString());
-        GrpcConfigKeys.Server.setPort(properties, me.address().getPort());
+        GrpcConfigKeys.Server.setPort(properties, listenPort >= 0 ? listenPort : me.address().getPort());
         RaftServerConfigKeys.setStorageDir(properties, List.of(dir.toFile()));
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(properties, true);
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(properties, snapshotEveryEntries);
@@ -85,7 +90,8 @@ public final class FailoverGroupMember implements AutoCloseable {
 
     /** Starts the member {@code settings} describe (this node's or the witness'). */
     public static FailoverGroupMember start(FailoverSettings settings, RaftTls tls) {
-        return start(settings.groupDir(), settings.self(), settings.groupPeers(), settings.lease().leaseMillis(), tls);
+        return start(settings.groupDir(), settings.self(), settings.groupPeers(), settings.lease().leaseMillis(), tls,
+                SNAPSHOT_EVERY_ENTRIES, settings.listenPort());
     }
 
     /** The Raft index of the last entry this member applied; -1 before the first. */

@@ -16,11 +16,21 @@ import java.util.List;
  * @param groupDir   the member's own files (Raft log, record snapshots); outside any node's data directory
  * @param lease      the lease length and the drift and margin bounds every member assumes
  * @param claimEmpty whether this node may claim a record nobody holds yet (the pair's first primary)
+ * @param listenPort the port this member listens on when it differs from its address in {@code groupPeers}
+ *                   (a port forward or a proxy in between); -1: that address' port
  */
 public record FailoverSettings(String self, List<RaftGroupNode.Peer> groupPeers, RaftGroupNode.Peer partner,
-                               Path groupDir, LeaseClock lease, boolean claimEmpty) {
+                               Path groupDir, LeaseClock lease, boolean claimEmpty, int listenPort) {
+    public FailoverSettings(String self, List<RaftGroupNode.Peer> groupPeers, RaftGroupNode.Peer partner,
+                            Path groupDir, LeaseClock lease, boolean claimEmpty) {
+        this(self, groupPeers, partner, groupDir, lease, claimEmpty, -1);
+    }
+
     public FailoverSettings {
         groupPeers = List.copyOf(groupPeers);
+        if (listenPort < -1 || listenPort > 65_535) {
+            throw new IllegalArgumentException("listen port " + listenPort + " outside 0..65535");
+        }
         if (groupPeers.size() != 3) {
             throw new IllegalArgumentException("a failover group has three members (the two nodes and the witness), not "
                     + groupPeers.size() + ": " + groupPeers);
@@ -47,5 +57,10 @@ public record FailoverSettings(String self, List<RaftGroupNode.Peer> groupPeers,
     /** The data listen address of node {@code id}, if it is the partner; null for anyone else (the witness). */
     public InetSocketAddress dataAddressOf(String id) {
         return partner != null && partner.id().equals(id) ? partner.address() : null;
+    }
+
+    /** These settings with the member listening on {@code port} (see {@link #listenPort}). */
+    public FailoverSettings withListenPort(int port) {
+        return new FailoverSettings(self, groupPeers, partner, groupDir, lease, claimEmpty, port);
     }
 }
