@@ -290,37 +290,28 @@ class PairNemesisTest {
     private static void client(int process, long seed, List<InetSocketAddress> nodes, PeerSecret secret,
                                HistoryRecorder recorder, AtomicBoolean stop, AtomicLong okWrites,
                                java.util.Map<Integer, String> servedBy) {
-        Random random = new Random(seed);
-        int sequence = 0;
         // A write retried after its connection broke could take effect twice, around another client's write to the
         // same key (PairClient's documented caveat): the clients here leave such a write's outcome unknown.
         PairClient.Options options = new PairClient.Options(Duration.ofSeconds(4), Duration.ofSeconds(2),
                 Duration.ofMillis(50), Duration.ofMillis(500), Duration.ofSeconds(1)).withoutRetryingUnknownWrites();
         try (PairClient client = PairClient.connect(nodes, secret, options)) {
-            while (!stop.get()) {
-                String key = KEYS[random.nextInt(KEYS.length)];
-                if (random.nextBoolean()) {
-                    String value = "p" + process + "-" + sequence++;
-                    int op = recorder.invokePut(process, key, value);
-                    try {
-                        client.put(bytes(key), bytes(value), CommitLevel.REMOTE_DURABLE);
-                        recorder.ok(op);
-                        servedBy.put(op, String.valueOf(client.primary()));
-                        okWrites.incrementAndGet();
-                    } catch (IOException | RuntimeException e) {
-                        recorder.timeout(op);
-                    }
-                } else {
-                    int op = recorder.invokeGet(process, key);
-                    try {
-                        byte[] v = client.get(bytes(key), CommitLevel.REMOTE_DURABLE);
-                        recorder.okRead(op, v == null ? null : new String(v, StandardCharsets.UTF_8));
-                        servedBy.put(op, String.valueOf(client.primary()));
-                    } catch (IOException | RuntimeException e) {
-                        recorder.fail(op);
-                    }
+            NemesisClientLoop.run(process, seed, KEYS, new NemesisClientLoop.Store() {
+                @Override
+                public void put(String key, String value) throws IOException {
+                    client.put(bytes(key), bytes(value), CommitLevel.REMOTE_DURABLE);
                 }
-            }
+
+                @Override
+                public String get(String key) throws IOException {
+                    byte[] v = client.get(bytes(key), CommitLevel.REMOTE_DURABLE);
+                    return v == null ? null : new String(v, StandardCharsets.UTF_8);
+                }
+            }, recorder, stop, (op, write) -> {
+                servedBy.put(op, String.valueOf(client.primary()));
+                if (write) {
+                    okWrites.incrementAndGet();
+                }
+            });
         }
     }
 

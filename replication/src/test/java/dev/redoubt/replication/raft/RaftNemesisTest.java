@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.redoubt.replication.NemesisClientLoop;
 import dev.redoubt.replication.TcpProxyAccess;
 import dev.redoubt.testsupport.FreePorts;
 import dev.redoubt.testsupport.linearizability.CheckResult;
@@ -431,34 +432,26 @@ class RaftNemesisTest {
                                HistoryRecorder recorder,
                                AtomicBoolean stop, AtomicLong okWrites, AtomicLong lastOkNanos,
                                AtomicLong longestStallNanos) {
-        Random random = new Random(seed);
-        int sequence = 0;
         try (RaftKvClient client = RaftKvClient.connect(peers, tls, 1_000, 5)) {
-            while (!stop.get()) {
-                String key = KEYS[random.nextInt(KEYS.length)];
-                if (random.nextBoolean()) {
-                    String value = "p" + process + "-" + sequence++;
-                    int op = recorder.invokePut(process, key, value);
-                    try {
-                        client.put(bytes(key), bytes(value));
-                        recorder.ok(op);
-                        okWrites.incrementAndGet();
-                        long now = System.nanoTime();
-                        long previous = lastOkNanos.getAndSet(now);
-                        longestStallNanos.accumulateAndGet(now - previous, Math::max);
-                    } catch (IOException | RuntimeException e) {
-                        recorder.timeout(op);
-                    }
-                } else {
-                    int op = recorder.invokeGet(process, key);
-                    try {
-                        byte[] v = client.get(bytes(key));
-                        recorder.okRead(op, v == null ? null : new String(v, StandardCharsets.UTF_8));
-                    } catch (IOException | RuntimeException e) {
-                        recorder.fail(op); // a read that did not answer has no effect
-                    }
+            NemesisClientLoop.run(process, seed, KEYS, new NemesisClientLoop.Store() {
+                @Override
+                public void put(String key, String value) throws IOException {
+                    client.put(bytes(key), bytes(value));
                 }
-            }
+
+                @Override
+                public String get(String key) throws IOException {
+                    byte[] v = client.get(bytes(key));
+                    return v == null ? null : new String(v, StandardCharsets.UTF_8);
+                }
+            }, recorder, stop, (op, write) -> {
+                if (write) {
+                    okWrites.incrementAndGet();
+                    long now = System.nanoTime();
+                    long previous = lastOkNanos.getAndSet(now);
+                    longestStallNanos.accumulateAndGet(now - previous, Math::max);
+                }
+            });
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
