@@ -46,6 +46,24 @@ public final class ReplicationPort {
         return engine.wal().newDurableRawReader(fromLsn);
     }
 
+    /**
+     * A reader of records written to the OS, fsynced or not ({@link dev.redoubt.wal.Wal#newShippableRawReader});
+     * kept open it follows that end. A primary ships from it so that its backup's fsync overlaps its own.
+     */
+    public WalReader newShippableRawReader(long fromLsn) {
+        return engine.wal().newShippableRawReader(fromLsn);
+    }
+
+    /** The end of the records written to the OS, fsynced or not: at or above {@link #writtenLsn()}. */
+    public long shippableLsn() {
+        return engine.wal().shippableLsn();
+    }
+
+    /** Calls {@code listener} (quick, never appending) each time {@link #shippableLsn()} advances. */
+    public void onShippable(Runnable listener) {
+        engine.wal().onShippable(listener);
+    }
+
     /** Every byte below it is written, and (the applier runs before publication) applied to the memtable. */
     public long writtenLsn() {
         return engine.wal().writtenLsn();

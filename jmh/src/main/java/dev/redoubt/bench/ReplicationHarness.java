@@ -8,6 +8,11 @@ import dev.redoubt.replication.Node;
 import dev.redoubt.replication.NodeConfig;
 import dev.redoubt.replication.PeerSecret;
 import dev.redoubt.replication.Rejoin;
+import dev.redoubt.replication.failover.FailoverGroupMember;
+import dev.redoubt.replication.failover.FailoverSettings;
+import dev.redoubt.replication.failover.LeaseClock;
+import dev.redoubt.replication.failover.PrimaryRecord;
+import dev.redoubt.replication.raft.RaftGroupNode;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -34,7 +39,9 @@ import java.util.stream.Stream;
  *
  * <ol>
  *   <li>write throughput at {@code REMOTE_DURABLE} ÷ {@code LOCAL} ({@code --threads} writers, 100-byte values,
- *       {@code --seconds} each, alternated twice, medians);</li>
+ *       {@code --seconds} each, alternated twice, medians); for an operator-failover pair (the primary ships only
+ *       durable records: two fsyncs in series) and for a pair with automatic failover (a witness in this JVM; the
+ *       primary ships records before its fsync completes, so the two overlap);</li>
  *   <li>replication lag p50/p99 at half the {@code LOCAL} maximum: time from a write's local acknowledgement to
  *       the backup having applied it;</li>
  *   <li>catch-up: a stopped backup rejoins {@code --catchup-mb} MiB behind; its MB/s ÷ the local sequential read
@@ -43,7 +50,8 @@ import java.util.stream.Stream;
  *   <li>time from {@code promote} to the first accepted write, median and max over {@code --promotions}.</li>
  * </ol>
  *
- * Run: {@code bin/bench --replication [--seconds 10] [--threads 8] [--catchup-mb 256] [--promotions 20]}.
+ * Run: {@code bin/bench --replication [--seconds 10] [--threads 8] [--catchup-mb 256] [--promotions 20]
+ * [--throughput-only]}.
  */
 public final class ReplicationHarness {
     private static final PeerSecret SECRET = PeerSecret.of("replication-harness-secret".getBytes(StandardCharsets.UTF_8));
@@ -53,6 +61,7 @@ public final class ReplicationHarness {
     private int threads = 8;
     private int catchupMb = 256;
     private int promotions = 20;
+    private boolean throughputOnly;
     private final Path root;
 
     private ReplicationHarness(Path root) {
@@ -68,13 +77,14 @@ public final class ReplicationHarness {
                 case "--threads" -> h.threads = Integer.parseInt(args[++i]);
                 case "--catchup-mb" -> h.catchupMb = Integer.parseInt(args[++i]);
                 case "--promotions" -> h.promotions = Integer.parseInt(args[++i]);
+                case "--throughput-only" -> h.throughputOnly = true;
                 case "--smoke" -> {
                     h.seconds = 1;
                     h.catchupMb = 16;
                     h.promotions = 3;
                 }
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (--seconds N, --threads N, --catchup-mb N, --promotions N, --smoke)");
+                        + " (--seconds N, --threads N, --catchup-mb N, --promotions N, --throughput-only, --smoke)");
             }
         }
         try {
@@ -95,20 +105,15 @@ public final class ReplicationHarness {
         System.out.printf(Locale.ROOT, "Replication harness: %d writers, %d s per throughput run, %d MiB catch-up, %d"
                 + " promotions; %d cores, Java %s%n", threads, seconds, catchupMb, promotions,
                 Runtime.getRuntime().availableProcessors(), Runtime.version());
+        throughputAutoFailover();
         Node primary = start("p", Node.Role.PRIMARY, null);
         Node backup = start("b", Node.Role.BACKUP, primary);
-        throughput(primary, CommitLevel.REMOTE_DURABLE, 2); // warm-up
-        double[] local = new double[2];
-        double[] remote = new double[2];
-        for (int round = 0; round < 2; round++) {
-            local[round] = throughput(primary, CommitLevel.LOCAL, seconds);
-            remote[round] = throughput(primary, CommitLevel.REMOTE_DURABLE, seconds);
+        double localOps = throughputRatio("operator failover (durable records shipped: two fsyncs in series)", primary);
+        if (throughputOnly) {
+            backup.close();
+            primary.close();
+            return;
         }
-        double localOps = median(local);
-        double remoteOps = median(remote);
-        System.out.printf(Locale.ROOT, "throughput: LOCAL %.0f writes/s, REMOTE_DURABLE %.0f writes/s (runs %s / %s);"
-                + " ratio %.2f (target >= 0.7)%n", localOps, remoteOps, Arrays.toString(local), Arrays.toString(remote),
-                remoteOps / localOps);
 
         long[] lag = lag(primary, backup, localOps / 2, seconds);
         System.out.printf(Locale.ROOT, "lag at %.0f writes/s (half the LOCAL maximum): p50 %.2f ms, p99 %.2f ms, max"
@@ -124,6 +129,55 @@ public final class ReplicationHarness {
         long[] promote = promotions(primary, backup);
         System.out.printf(Locale.ROOT, "promote to first accepted write: median %.1f ms, max %.1f ms over %d promotions"
                 + " (target < 1 s)%n", promote[0] / 1e6, promote[1] / 1e6, promotions);
+    }
+
+    /** LOCAL and REMOTE_DURABLE alternated twice on {@code primary}; prints the medians and their ratio, returns LOCAL's. */
+    private double throughputRatio(String pair, Node primary) throws InterruptedException {
+        throughput(primary, CommitLevel.REMOTE_DURABLE, 2); // warm-up
+        double[] local = new double[2];
+        double[] remote = new double[2];
+        for (int round = 0; round < 2; round++) {
+            local[round] = throughput(primary, CommitLevel.LOCAL, seconds);
+            remote[round] = throughput(primary, CommitLevel.REMOTE_DURABLE, seconds);
+        }
+        double localOps = median(local);
+        double remoteOps = median(remote);
+        System.out.printf(Locale.ROOT, "throughput, %s: LOCAL %.0f writes/s, REMOTE_DURABLE %.0f writes/s (runs %s /"
+                + " %s); ratio %.2f (target >= 0.85)%n", pair, localOps, remoteOps, Arrays.toString(local),
+                Arrays.toString(remote), remoteOps / localOps);
+        return localOps;
+    }
+
+    /** The same on a pair with automatic failover: a witness and two nodes in this JVM, then closed. */
+    private void throughputAutoFailover() throws Exception {
+        List<RaftGroupNode.Peer> group = new ArrayList<>();
+        for (String id : List.of("fa", "fb", "fw")) {
+            group.add(new RaftGroupNode.Peer(id, new InetSocketAddress("127.0.0.1", RedoubtGroup.freePort())));
+        }
+        InetSocketAddress dataA = new InetSocketAddress("127.0.0.1", RedoubtGroup.freePort());
+        InetSocketAddress dataB = new InetSocketAddress("127.0.0.1", RedoubtGroup.freePort());
+        LeaseClock lease = LeaseClock.of(PrimaryRecord.DEFAULT_LEASE_MILLIS);
+        try (FailoverGroupMember witness = FailoverGroupMember.start(new FailoverSettings("fw", group, null,
+                root.resolve("fw"), lease, false), null);
+             Node a = Node.start(autoFailover("fa", dataA, new RaftGroupNode.Peer("fb", dataB), group, lease, true));
+             Node b = Node.start(autoFailover("fb", dataB, new RaftGroupNode.Peer("fa", dataA), group, lease, false))) {
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (!(a.role() == Node.Role.PRIMARY && b.status().primary() != null && b.status().primary().connected())) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the auto-failover pair did not form in 60 s: " + a.status().toJson());
+                }
+                Thread.sleep(50);
+            }
+            throughputRatio("automatic failover (records shipped before the primary's fsync)", a);
+        }
+    }
+
+    private NodeConfig autoFailover(String id, InetSocketAddress listen, RaftGroupNode.Peer partner,
+                                    List<RaftGroupNode.Peer> group, LeaseClock lease, boolean claimEmpty) {
+        return NodeConfig.withAutoFailover(root.resolve(id), listen, SECRET, new FailoverSettings(id, group, partner,
+                        root.resolve(id + ".failover"), lease, claimEmpty).withShipBeforeFsync(true))
+                .withDbOptions(DbOptions.defaults().walSegmentBytes(SEGMENT_BYTES))
+                .withMaxRetainedWalBytes(4L << 30).withRemoteTimeoutMillis(10_000);
     }
 
     /** Writes from {@code threads} threads for {@code secs}; returns writes per second. */

@@ -134,8 +134,9 @@ final class NodeCommand {
             if (failover.enabled) {
                 return runWithAutoFailover();
             }
-            if (failover.partner != null || failover.groupDir != null) {
-                throw CliException.usage("--partner and --failover-dir are for a node with --auto-failover");
+            if (failover.partner != null || failover.groupDir != null || failover.shipBeforeFsync) {
+                throw CliException.usage("--partner, --failover-dir and --ship-before-fsync are for a node with"
+                        + " --auto-failover");
             }
             if (id != null || peers != null) {
                 throw CliException.usage("--id and --peers are for --raft or --auto-failover");
@@ -244,7 +245,7 @@ final class NodeCommand {
         if (s.id == null || s.peers == null || s.role != null || s.primary != null) {
             throw CliException.usage("--raft needs --id ID and --peers ID@HOST:PORT,... (and no --role or --primary)");
         }
-        if (s.failover.enabled || s.failover.partner != null || s.failover.groupDir != null) {
+        if (s.failover.enabled || s.failover.partner != null || s.failover.groupDir != null || s.failover.shipBeforeFsync) {
             throw CliException.usage("--auto-failover, --partner and --failover-dir are for node pairs, not --raft");
         }
         if (s.listen != null) {

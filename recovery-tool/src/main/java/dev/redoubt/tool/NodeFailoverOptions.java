@@ -32,6 +32,11 @@ final class NodeFailoverOptions {
             + " files (default: DIR.failover beside --dir; never inside it, as a rejoin may move --dir aside).")
     Path groupDir;
 
+    @Option(names = "--ship-before-fsync", description = "With --auto-failover: as primary, ship records to the backup"
+            + " before this node's fsync completes, so the two fsyncs overlap (REMOTE_DURABLE writes faster; safe because"
+            + " every primary start is a new epoch; docs/pair-failover.md). Off by default.")
+    boolean shipBeforeFsync;
+
     LeaseClock lease() {
         try {
             return LeaseClock.of(leaseMillis);
@@ -63,7 +68,8 @@ final class NodeFailoverOptions {
         }
         Path dir = groupDir != null ? groupDir : FailoverSettings.defaultGroupDir(dataDir);
         try {
-            return new FailoverSettings(id, group, other, node ? dir : dataDir, lease(), claimEmpty);
+            return new FailoverSettings(id, group, other, node ? dir : dataDir, lease(), claimEmpty)
+                    .withShipBeforeFsync(shipBeforeFsync);
         } catch (IllegalArgumentException e) {
             throw CliException.usage(e.getMessage());
         }

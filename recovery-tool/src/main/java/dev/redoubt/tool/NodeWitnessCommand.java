@@ -36,8 +36,9 @@ final class NodeWitnessCommand extends ToolCommand {
 
     @Override
     int run() throws InterruptedException {
-        if (failover.enabled || failover.groupDir != null) {
-            throw CliException.usage("--auto-failover and --failover-dir are for a node; the witness keeps its files in --dir");
+        if (failover.enabled || failover.groupDir != null || failover.shipBeforeFsync) {
+            throw CliException.usage("--auto-failover, --failover-dir and --ship-before-fsync are for a node; the witness"
+                    + " keeps its files in --dir");
         }
         FailoverSettings settings = failover.settings(id, peers, dir, false, false);
         RaftTls credential = tls.load();

@@ -138,6 +138,7 @@ public final class Node implements AutoCloseable {
     private void begin() {
         completeInterruptedPromotion();
         port.retainWalFrom(this::retentionFloor);
+        port.onShippable(signal::signal);
         if (failover != null) {
             port.refuseWrites(ErrorCode.INVALID_STATE, "this node waits for its failover group to name the pair's"
                     + " primary; send writes to the primary (`redoubt node status` on either node names it)");
@@ -205,6 +206,7 @@ public final class Node implements AutoCloseable {
         ReplicationPort p = reopened.replication();
         p.refuseWrites(ErrorCode.INVALID_STATE, refusal);
         p.retainWalFrom(this::retentionFloor);
+        p.onShippable(signal::signal);
         db = reopened;
         port = p;
     }
@@ -537,6 +539,23 @@ public final class Node implements AutoCloseable {
 
     public InetSocketAddress listenAddress() {
         return (InetSocketAddress) listener.getLocalSocketAddress();
+    }
+
+    /**
+     * Whether this node, as primary, ships records before its own fsync completes (so the backup's fsync overlaps
+     * it): only with automatic failover and {@link dev.redoubt.replication.failover.FailoverSettings#shipBeforeFsync},
+     * where every primary start is a new epoch handed out by the failover group, so a tail lost in a power cut is
+     * detected as divergence and no two nodes ever serve the same epoch. Without automatic failover (an operator
+     * could restart a former primary as primary at the same new epoch as the promoted backup), only durable
+     * records are shipped.
+     */
+    boolean shipsBeforeFsync() {
+        return failover != null && config.failover().shipBeforeFsync();
+    }
+
+    /** The end of what this node may ship: written to the OS ({@link #shipsBeforeFsync}), or durable. */
+    long shippableLsn() {
+        return shipsBeforeFsync() ? port.shippableLsn() : port.durableLsn();
     }
 
     /** The failover agent, or null without automatic failover. */

@@ -10,10 +10,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A primary's side of one backup connection (PostgreSQL's walsender), after the handshake: reads the
- * backup's STREAM_FROM, checks that its log is a prefix of this node's history, then streams every durable
- * record from there as WAL_CHUNK frames (records exactly as stored, padding as its header) while a second
- * thread reads the backup's ACKs. Only durable bytes are shipped, so a backup never holds a record its
- * primary could lose in a power cut.
+ * backup's STREAM_FROM, checks that its log is a prefix of this node's history, then streams every record from
+ * there as WAL_CHUNK frames (records exactly as stored, padding as its header) while a second thread reads the
+ * backup's ACKs. With automatic failover ({@link Node#shipsBeforeFsync}) records are shipped as soon as they are
+ * written to the OS, before this node's fsync completes, so the backup's fsync overlaps the primary's (a
+ * {@code REMOTE_DURABLE} write waits for both). A backup may then hold records its primary loses in a power cut;
+ * every primary start is a new epoch from the failover group, so such a tail lies past the end of its epoch in
+ * the restarted primary's history and the backup is told DIVERGED when it reconnects (and rejoins by itself),
+ * never streamed over silently. Without automatic failover only durable records are shipped, so a backup never
+ * holds a record its primary could lose.
  */
 final class WalSender {
     private static final Logger LOG = LoggerFactory.getLogger(WalSender.class);
@@ -58,7 +63,7 @@ final class WalSender {
             refuse(f, ErrorCode.FENCED, "this node's epoch " + epoch + " is older than yours (" + backupEpoch + ")");
             return;
         }
-        long fork = Math.min(node.history().endOf(backupEpoch), port.durableLsn());
+        long fork = Math.min(node.history().endOf(backupEpoch), node.shippableLsn());
         if (!node.history().contains(backupEpoch) || from > fork) {
             channel.send(f.start(FrameType.DIVERGED).u64(epoch).u64(node.history().contains(backupEpoch) ? fork : 0));
             LOG.warn("backup {} at {} diverged: its log ends at LSN {} in epoch {}, past the fork at LSN {}; it must rejoin",
@@ -102,7 +107,7 @@ final class WalSender {
         long epoch = request.lsn();
         long end = request.lsn();
         request.end();
-        long fork = node.history().contains(epoch) ? Math.min(end, Math.min(node.history().endOf(epoch), port.durableLsn())) : 0;
+        long fork = node.history().contains(epoch) ? Math.min(end, Math.min(node.history().endOf(epoch), node.shippableLsn())) : 0;
         channel.send(new FrameBuilder().start(FrameType.FORK).u64(node.epoch()).u64(fork));
     }
 
@@ -115,7 +120,8 @@ final class WalSender {
         long position = from;
         long lastSend = System.currentTimeMillis();
         // One reader for the whole session: it follows the durable end, so nothing is re-read or re-opened.
-        try (WalReader reader = port.newDurableRawReader(from)) {
+        try (WalReader reader = node.shipsBeforeFsync() ? port.newShippableRawReader(from)
+                : port.newDurableRawReader(from)) {
             while (!channel.isClosed() && node.isPrimary()) {
                 long end = packChunk(f, reader, position);
                 if (end > position) {

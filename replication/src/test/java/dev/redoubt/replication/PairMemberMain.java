@@ -15,6 +15,9 @@ import java.nio.file.Path;
  * member listens on the real ports given. Prints {@code READY} and runs until killed.
  */
 public final class PairMemberMain {
+    /** {@code -Dredoubt.pair.shipBeforeFsync=true}: nodes ship records before their fsync (FailoverSettings). */
+    static final String SHIP_BEFORE_FSYNC_PROPERTY = "redoubt.pair.shipBeforeFsync";
+
     private PairMemberMain() {
     }
 
@@ -26,12 +29,12 @@ public final class PairMemberMain {
         int groupPort = Integer.parseInt(args[4]);
         LeaseClock lease = LeaseClock.of(Integer.parseInt(args[5]));
         if (witness) {
-            FailoverGroupMember.start(new FailoverSettings(id, peers, null, dir, lease, false, groupPort), null);
+            FailoverGroupMember.start(new FailoverSettings(id, peers, null, dir, lease, false, groupPort, false), null);
         } else {
             RaftGroupNode.Peer partner = RaftGroupNode.parsePeers(args[6]).get(0);
             int dataPort = Integer.parseInt(args[7]);
             FailoverSettings settings = new FailoverSettings(id, peers, partner, FailoverSettings.defaultGroupDir(dir),
-                    lease, Boolean.parseBoolean(args[9]), groupPort);
+                    lease, Boolean.parseBoolean(args[9]), groupPort, Boolean.getBoolean(SHIP_BEFORE_FSYNC_PROPERTY));
             Node.start(NodeConfig.withAutoFailover(dir, new InetSocketAddress("127.0.0.1", dataPort),
                             PeerSecret.fromFile(Path.of(args[8])), settings)
                     .withDbOptions(DbOptions.defaults().walSegmentBytes(256 * 1024).memtableBytes(512 * 1024))

@@ -52,6 +52,8 @@ class PairNemesisTest {
     private static final int CLIENTS = 3;
     private static final String[] KEYS = {"k0", "k1", "k2"};
     private static final String[] IDS = {"a", "b", "w"};
+    /** Nodes ship records before their fsync ({@code -Dredoubt.pair.shipBeforeFsync=true}); off by default. */
+    private static final boolean SHIP_BEFORE_FSYNC = Boolean.getBoolean(PairMemberMain.SHIP_BEFORE_FSYNC_PROPERTY);
 
     @TempDir(cleanup = CleanupMode.ON_SUCCESS)
     Path tmp;
@@ -109,6 +111,7 @@ class PairNemesisTest {
                         Integer.toString(dataPorts[i]), secret.toString(), Boolean.toString(i == 0)));
             }
             List<String> command = ChildJvm.javaCommand(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1",
+                    "-D" + PairMemberMain.SHIP_BEFORE_FSYNC_PROPERTY + "=" + SHIP_BEFORE_FSYNC,
                     "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dorg.slf4j.simpleLogger.log.dev.redoubt=info",
                     "-Dorg.slf4j.simpleLogger.showDateTime=true",
                     "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS"), PairMemberMain.class.getName(), args);
@@ -170,8 +173,9 @@ class PairNemesisTest {
     }
 
     private void runOnce(long seed, Cluster cluster) throws Exception {
-        System.out.printf("PairNemesisTest run with seed %d (replay: -Dredoubt.seed=%d -Dredoubt.pair.runs=1);"
-                + " directories and stderr in %s (kept if the run fails)%n", seed, seed, cluster.dir);
+        System.out.printf("PairNemesisTest run with seed %d (replay: -Dredoubt.seed=%d -Dredoubt.pair.runs=1%s);"
+                + " directories and stderr in %s (kept if the run fails)%n", seed, seed,
+                SHIP_BEFORE_FSYNC ? " -D" + PairMemberMain.SHIP_BEFORE_FSYNC_PROPERTY + "=true" : "", cluster.dir);
         Random random = new Random(seed);
         for (int i = 0; i < 3; i++) {
             cluster.start(i);

@@ -113,6 +113,14 @@ final class LogWriter implements AutoCloseable {
     private long fsyncs;
 
     private volatile long writtenLsn;
+    /**
+     * The end of what is written to the OS, published by the leader before its fsync (so never below
+     * {@link #writtenLsn}, which waits for the fsync and the apply): what a primary may ship to a backup so that
+     * the two fsyncs overlap.
+     */
+    private volatile long shippableLsn;
+    /** Told (on the leader thread, before its fsync) each time {@link #shippableLsn} advanced. */
+    private volatile Runnable onShippable = () -> { };
     private volatile long durableLsn;
     private volatile long activeEndPublished;
     private volatile Throwable failure;
@@ -173,6 +181,7 @@ final class LogWriter implements AutoCloseable {
         this.position = position;
         this.stagingLsn = position;
         this.writtenLsn = position;
+        this.shippableLsn = position;
         this.durableLsn = position;
         this.reserveLsn = position;
         this.reserveSegmentEnd = activeEnd;
@@ -430,6 +439,10 @@ final class LogWriter implements AutoCloseable {
             }
             writeStaging();
             long written = position;
+            if (written > shippableLsn) {
+                shippableLsn = written;
+                onShippable.run();
+            }
             boolean force = written > durableLsn && (forceAll || requestedDurableLsn.get() > durableLsn);
             if (force) {
                 CrashPoints.hit(CrashPoints.WAL_BEFORE_FSYNC);
@@ -549,6 +562,7 @@ final class LogWriter implements AutoCloseable {
             position = lsn + length;
             applyRecord(record, 0);
             writtenLsn = position;
+            shippableLsn = position;
             durableLsn = position;
         } catch (IOException | RuntimeException e) {
             fail(e);
@@ -580,6 +594,7 @@ final class LogWriter implements AutoCloseable {
         activeFile.close();
         position = activeEnd;
         writtenLsn = position;
+        shippableLsn = position;
         durableLsn = position;
         activeFile = allocator.take(nextBase);
         activeBase = nextBase;
@@ -648,6 +663,7 @@ final class LogWriter implements AutoCloseable {
                 reserveLsn = position;
                 reserveSegmentEnd = activeEnd;
                 writtenLsn = position;
+                shippableLsn = position;
                 durableLsn = position;
                 return position;
             } catch (IOException | RuntimeException e) {
@@ -764,6 +780,7 @@ final class LogWriter implements AutoCloseable {
         stagingLength = 0;
         stagingLsn = lsn;
         writtenLsn = lsn;
+        shippableLsn = lsn;
         durableLsn = lsn;
         reserveLsn = lsn;
         reserveSegmentEnd = end;
@@ -795,6 +812,14 @@ final class LogWriter implements AutoCloseable {
 
     long durableLsn() {
         return durableLsn;
+    }
+
+    long shippableLsn() {
+        return shippableLsn;
+    }
+
+    void onShippable(Runnable listener) {
+        onShippable = listener;
     }
 
     WalStats stats() {

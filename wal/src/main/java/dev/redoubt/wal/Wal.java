@@ -345,6 +345,29 @@ public final class Wal implements AutoCloseable {
     }
 
     /**
+     * As {@link #newRawReader}, following what is written to the OS even before it is fsynced (the end
+     * {@link #shippableLsn}): a primary that ships from it lets the backup's fsync overlap its own. Records past the
+     * durable end can be lost in a power cut; whoever ships them must make such a loss detectable (a new epoch
+     * at every restart).
+     */
+    public WalReader newShippableRawReader(long fromLsn) {
+        return WalReader.open(env, walDir, fromLsn, writer::shippableLsn, true);
+    }
+
+    /** The end of the records written to the OS, fsynced or not ({@link #newShippableRawReader}). */
+    public long shippableLsn() {
+        return writer.shippableLsn();
+    }
+
+    /**
+     * Calls {@code listener} each time {@link #shippableLsn} advances, on the writing thread before its fsync: it
+     * must be quick and must not append (a primary wakes its senders with it). One listener; a new one replaces it.
+     */
+    public void onShippable(Runnable listener) {
+        writer.onShippable(listener);
+    }
+
+    /**
      * The segment file holding {@code lsn}: the one with the largest base LSN at or below it (a position at a
      * segment's end belongs to that segment until the next one exists). Null if no segment starts at or below
      * {@code lsn}.

@@ -18,12 +18,17 @@ import java.util.List;
  * @param claimEmpty whether this node may claim a record nobody holds yet (the pair's first primary)
  * @param listenPort the port this member listens on when it differs from its address in {@code groupPeers}
  *                   (a port forward or a proxy in between); -1: that address' port
+ * @param shipBeforeFsync as primary, ship records to the backup as soon as they are written to the OS, before
+ *                   this node's fsync completes, so that the two fsyncs overlap (safe because every primary start
+ *                   is a new epoch from the failover group: docs/pair-failover.md). Off by default until the pair
+ *                   nemesis has run with power cuts
  */
 public record FailoverSettings(String self, List<RaftGroupNode.Peer> groupPeers, RaftGroupNode.Peer partner,
-                               Path groupDir, LeaseClock lease, boolean claimEmpty, int listenPort) {
+                               Path groupDir, LeaseClock lease, boolean claimEmpty, int listenPort,
+                               boolean shipBeforeFsync) {
     public FailoverSettings(String self, List<RaftGroupNode.Peer> groupPeers, RaftGroupNode.Peer partner,
                             Path groupDir, LeaseClock lease, boolean claimEmpty) {
-        this(self, groupPeers, partner, groupDir, lease, claimEmpty, -1);
+        this(self, groupPeers, partner, groupDir, lease, claimEmpty, -1, false);
     }
 
     public FailoverSettings {
@@ -61,6 +66,11 @@ public record FailoverSettings(String self, List<RaftGroupNode.Peer> groupPeers,
 
     /** These settings with the member listening on {@code port} (see {@link #listenPort}). */
     public FailoverSettings withListenPort(int port) {
-        return new FailoverSettings(self, groupPeers, partner, groupDir, lease, claimEmpty, port);
+        return new FailoverSettings(self, groupPeers, partner, groupDir, lease, claimEmpty, port, shipBeforeFsync);
+    }
+
+    /** These settings with {@link #shipBeforeFsync} set to {@code ship}. */
+    public FailoverSettings withShipBeforeFsync(boolean ship) {
+        return new FailoverSettings(self, groupPeers, partner, groupDir, lease, claimEmpty, listenPort, ship);
     }
 }
