@@ -130,14 +130,13 @@ public final class ReplicationPort {
     }
 
     /**
-     * Offline, with the database closed: makes the manifest's record of the WAL's durable end (written at each
+     * Offline, with the database closed (its files reached through {@code env}): makes the manifest's record of the WAL's durable end (written at each
      * clean close) at most {@code lsn}, before a replica discards its log from there ({@code Wal.truncateFrom}).
      * Done first, so a crash between the two leaves a record that is merely low, never one the log falls short of.
      */
-    public static void lowerRecordedWalEnd(java.nio.file.Path dir, long lsn) {
+    public static void lowerRecordedWalEnd(dev.redoubt.common.StorageEnv env, java.nio.file.Path dir, long lsn) {
         DbOptions defaults = DbOptions.defaults();
-        try (VersionSet versions = VersionSet.recover(dev.redoubt.common.FileStorageEnv.INSTANCE, dir,
-                defaults.maxLevels(), false)) {
+        try (VersionSet versions = VersionSet.recover(env, dir, defaults.maxLevels(), false)) {
             if (versions.walDurableLsn() > lsn) {
                 VersionEdit edit = new VersionEdit();
                 edit.walDurableLsn = lsn;

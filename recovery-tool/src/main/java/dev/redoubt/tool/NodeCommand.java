@@ -156,11 +156,11 @@ final class NodeCommand {
                         : "--primary is for a backup only");
             }
             InetSocketAddress listenAt = address(listen, "--listen");
-            NodeConfig base = NodeConfig.of(dir, role, listenAt, primary == null ? null : address(primary, "--primary"),
-                    secret(secretFile));
-            NodeConfig config = new NodeConfig(dir, role, listenAt, base.primary(), base.secret(),
-                    name != null ? name : listen, commit, remoteTimeoutMillis, base.maxRetainedWalBytes(),
-                    DbOptions.defaults().walSegmentBytes(segmentBytes), tls.load(), null);
+            NodeConfig config = NodeConfig.of(dir, role, listenAt, primary == null ? null : address(primary, "--primary"),
+                            secret(secretFile))
+                    .withName(name != null ? name : listen).withDefaultCommit(commit)
+                    .withRemoteTimeoutMillis(remoteTimeoutMillis)
+                    .withDbOptions(DbOptions.defaults().walSegmentBytes(segmentBytes)).withTls(tls.load());
             return serve(config);
         }
 

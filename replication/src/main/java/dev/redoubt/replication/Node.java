@@ -1,7 +1,6 @@
 package dev.redoubt.replication;
 
 import dev.redoubt.common.ErrorCode;
-import dev.redoubt.common.FileStorageEnv;
 import dev.redoubt.common.StorageException;
 import dev.redoubt.engine.Db;
 import dev.redoubt.engine.ReplicationPort;
@@ -84,7 +83,7 @@ public final class Node implements AutoCloseable {
         this.config = config;
         this.db = db;
         this.port = db.replication();
-        this.history = EpochHistory.load(FileStorageEnv.INSTANCE, config.dir());
+        this.history = EpochHistory.load(config.storageEnv(), config.dir());
         this.listener = listener;
         this.role = config.failover() != null ? Role.BACKUP : config.role();
         this.primaryAddress = config.primary();
@@ -124,14 +123,15 @@ public final class Node implements AutoCloseable {
      */
     private static Db openDb(NodeConfig config, Role role) {
         try {
-            return Db.open(config.dir(), config.dbOptions());
+            return Db.open(config.storageEnv(), config.dir(), config.dbOptions());
         } catch (WalCorruptionException e) {
             if (role != Role.BACKUP) {
                 throw e;
             }
             LOG.warn("this backup's WAL is damaged ({}); recovering up to the damage and re-fetching the rest from the"
                     + " primary", e.getMessage());
-            return Db.open(config.dir(), config.dbOptions().copy().recoveryMode(RecoveryMode.POINT_IN_TIME));
+            return Db.open(config.storageEnv(), config.dir(),
+                    config.dbOptions().copy().recoveryMode(RecoveryMode.POINT_IN_TIME));
         }
     }
 
@@ -194,7 +194,7 @@ public final class Node implements AutoCloseable {
         synchronized (roleLock) {
             db.close();
             Bootstrap.install(config.dir());
-            reopenRefusingWrites(Db.open(config.dir(), config.dbOptions()), backupRefusal());
+            reopenRefusingWrites(Db.open(config.storageEnv(), config.dir(), config.dbOptions()), backupRefusal());
         }
     }
 
@@ -420,11 +420,11 @@ public final class Node implements AutoCloseable {
             db.close();
             Rejoin.Report report;
             try {
-                report = Rejoin.run(config.dir(), holder, config.secret(), config.tls());
+                report = Rejoin.run(config.storageEnv(), config.dir(), holder, config.secret(), config.tls());
             } finally {
                 reopenRefusingWrites(openDb(config, Role.BACKUP), "this node is rejoining as a backup of " + holder
                         + "; send writes to the primary");
-                history = EpochHistory.load(FileStorageEnv.INSTANCE, config.dir());
+                history = EpochHistory.load(config.storageEnv(), config.dir());
             }
             primaryAddress = holder;
             port.refuseWrites(ErrorCode.INVALID_STATE, backupRefusal());

@@ -1,5 +1,7 @@
 package dev.redoubt.replication;
 
+import dev.redoubt.common.FileStorageEnv;
+import dev.redoubt.common.StorageEnv;
 import dev.redoubt.engine.DbOptions;
 import dev.redoubt.replication.failover.FailoverSettings;
 import dev.redoubt.replication.raft.RaftTls;
@@ -13,12 +15,13 @@ import java.nio.file.Path;
  * makes every link of the node mutual TLS ({@link PairSockets}); the shared secret is still checked inside it.
  * A non-null {@code failover} turns automatic failover on (docs/pair-failover.md): the pair's failover group
  * then decides who is primary, {@code role} only says whether this node may claim a record nobody holds yet
- * (the settings' {@code claimEmpty}), and {@code primary} is not needed.
+ * (the settings' {@code claimEmpty}), and {@code primary} is not needed. {@code storageEnv} is the file layer of
+ * the node's database, its epoch history and its rejoins (the real one unless a test injects faults or power cuts).
  */
 public record NodeConfig(Path dir, Node.Role role, InetSocketAddress listen, InetSocketAddress primary,
                          PeerSecret secret, String name, CommitLevel defaultCommit, long remoteTimeoutMillis,
                          long maxRetainedWalBytes, DbOptions dbOptions, RaftTls tls,
-                         FailoverSettings failover) {
+                         FailoverSettings failover, StorageEnv storageEnv) {
     public static final long DEFAULT_REMOTE_TIMEOUT_MILLIS = 2_000;
     public static final long DEFAULT_MAX_RETAINED_WAL_BYTES = 1L << 30;
 
@@ -41,7 +44,8 @@ public record NodeConfig(Path dir, Node.Role role, InetSocketAddress listen, Ine
     public static NodeConfig of(Path dir, Node.Role role, InetSocketAddress listen, InetSocketAddress primary,
                                 PeerSecret secret) {
         return new NodeConfig(dir, role, listen, primary, secret, null,
-                CommitLevel.LOCAL, DEFAULT_REMOTE_TIMEOUT_MILLIS, DEFAULT_MAX_RETAINED_WAL_BYTES, DbOptions.defaults(), null, null);
+                CommitLevel.LOCAL, DEFAULT_REMOTE_TIMEOUT_MILLIS, DEFAULT_MAX_RETAINED_WAL_BYTES, DbOptions.defaults(), null,
+                null, FileStorageEnv.INSTANCE);
     }
 
     /**
@@ -52,39 +56,45 @@ public record NodeConfig(Path dir, Node.Role role, InetSocketAddress listen, Ine
                                               FailoverSettings settings) {
         return new NodeConfig(dir, settings.claimEmpty() ? Node.Role.PRIMARY : Node.Role.BACKUP, listen, null, secret,
                 null, CommitLevel.LOCAL, DEFAULT_REMOTE_TIMEOUT_MILLIS, DEFAULT_MAX_RETAINED_WAL_BYTES,
-                DbOptions.defaults(), null, settings);
+                DbOptions.defaults(), null, settings, FileStorageEnv.INSTANCE);
     }
 
     public NodeConfig withDefaultCommit(CommitLevel level) {
-        return new NodeConfig(dir, role, listen, primary, secret, name, level, remoteTimeoutMillis, maxRetainedWalBytes, dbOptions, tls, failover);
+        return new NodeConfig(dir, role, listen, primary, secret, name, level, remoteTimeoutMillis, maxRetainedWalBytes, dbOptions, tls, failover, storageEnv);
     }
 
     public NodeConfig withRemoteTimeoutMillis(long millis) {
-        return new NodeConfig(dir, role, listen, primary, secret, name, defaultCommit, millis, maxRetainedWalBytes, dbOptions, tls, failover);
+        return new NodeConfig(dir, role, listen, primary, secret, name, defaultCommit, millis, maxRetainedWalBytes, dbOptions, tls, failover, storageEnv);
     }
 
     public NodeConfig withDbOptions(DbOptions options) {
-        return new NodeConfig(dir, role, listen, primary, secret, name, defaultCommit, remoteTimeoutMillis, maxRetainedWalBytes, options, tls, failover);
+        return new NodeConfig(dir, role, listen, primary, secret, name, defaultCommit, remoteTimeoutMillis, maxRetainedWalBytes, options, tls, failover, storageEnv);
     }
 
     public NodeConfig withMaxRetainedWalBytes(long bytes) {
-        return new NodeConfig(dir, role, listen, primary, secret, name, defaultCommit, remoteTimeoutMillis, bytes, dbOptions, tls, failover);
+        return new NodeConfig(dir, role, listen, primary, secret, name, defaultCommit, remoteTimeoutMillis, bytes, dbOptions, tls, failover, storageEnv);
     }
 
     /** Every link of the node over mutual TLS with the group credential {@code credential} (null: plain TCP). */
     public NodeConfig withTls(RaftTls credential) {
         return new NodeConfig(dir, role, listen, primary, secret, name, defaultCommit, remoteTimeoutMillis,
-                maxRetainedWalBytes, dbOptions, credential, failover);
+                maxRetainedWalBytes, dbOptions, credential, failover, storageEnv);
     }
 
     public NodeConfig withName(String nodeName) {
         return new NodeConfig(dir, role, listen, primary, secret, nodeName, defaultCommit, remoteTimeoutMillis,
-                maxRetainedWalBytes, dbOptions, tls, failover);
+                maxRetainedWalBytes, dbOptions, tls, failover, storageEnv);
     }
 
     /** Automatic failover through the pair's failover group ({@code settings}; null: operator failover only). */
     public NodeConfig withFailover(FailoverSettings settings) {
         return new NodeConfig(dir, role, listen, primary, secret, name, defaultCommit, remoteTimeoutMillis,
-                maxRetainedWalBytes, dbOptions, tls, settings);
+                maxRetainedWalBytes, dbOptions, tls, settings, storageEnv);
+    }
+
+    /** The node's files through {@code env} (tests: a fault-injecting or power-loss layer). */
+    public NodeConfig withStorageEnv(StorageEnv env) {
+        return new NodeConfig(dir, role, listen, primary, secret, name, defaultCommit, remoteTimeoutMillis,
+                maxRetainedWalBytes, dbOptions, tls, failover, env);
     }
 }

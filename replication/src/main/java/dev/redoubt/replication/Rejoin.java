@@ -16,7 +16,6 @@ import dev.redoubt.wal.WalReader;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,12 +60,21 @@ public final class Rejoin {
 
     /** As above, over mutual TLS with the group credential {@code tls} (null: plain TCP). */
     public static Report run(Path dir, InetSocketAddress primary, PeerSecret secret, RaftTls tls) throws IOException {
+        return run(FileStorageEnv.INSTANCE, dir, primary, secret, tls);
+    }
+
+    /**
+     * As above, every file reached through {@code env} (the node's own file layer: the fault-injecting and
+     * power-loss layers then cover the rejoin too).
+     */
+    public static Report run(StorageEnv env, Path dir, InetSocketAddress primary, PeerSecret secret, RaftTls tls)
+            throws IOException {
         long end;
         long epoch;
         long checkpoint;
         int segmentBytes;
-        EpochHistory history = EpochHistory.load(FileStorageEnv.INSTANCE, dir);
-        try (Db db = Db.open(dir, DbOptions.defaults())) {
+        EpochHistory history = EpochHistory.load(env, dir);
+        try (Db db = Db.open(env, dir, DbOptions.defaults())) {
             ReplicationPort port = db.replication();
             end = port.writtenLsn();
             epoch = history.epochAt(end, port.epoch());
@@ -85,14 +93,15 @@ public final class Rejoin {
         }
         if (forkLsn < checkpoint) {
             Path aside = dir.resolveSibling(dir.getFileName() + ".diverged-" + epoch + "-" + System.currentTimeMillis());
-            Files.move(dir, aside);
-            Files.createDirectories(dir);
+            env.rename(dir, aside);
+            env.createDirectories(dir);
+            env.syncDirectory(dir.toAbsolutePath().getParent());
             return new Report("moved-aside", primaryEpoch, forkLsn, end, end - forkLsn, -1, -1, List.of(),
                     aside.toString(), null);
         }
-        ReplicationPort.lowerRecordedWalEnd(dir, forkLsn);
+        ReplicationPort.lowerRecordedWalEnd(env, dir, forkLsn);
         WalOptions walOptions = WalOptions.defaults().segmentBytes(segmentBytes);
-        try (Wal wal = Wal.open(FileStorageEnv.INSTANCE, dir, walOptions)) {
+        try (Wal wal = Wal.open(env, dir, walOptions)) {
             long records = 0;
             long batches = 0;
             List<byte[]> keys = new ArrayList<>();
@@ -110,7 +119,7 @@ public final class Rejoin {
                     }
                 }
             }
-            Path saved = saveDiscarded(FileStorageEnv.INSTANCE, dir, epoch, forkLsn);
+            Path saved = saveDiscarded(env, dir, epoch, forkLsn);
             long discarded = wal.truncateFrom(forkLsn);
             List<EpochHistory.Entry> kept = history.entries().stream().filter(e -> e.startLsn() < forkLsn
                     || e.epoch() == 0).toList();

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Jepsen-style, for a node pair with automatic failover (docs/pair-failover.md): the two nodes and the witness
- * as processes ({@link PairMemberMain} JVMs), each behind a proxy at every address it advertises (its failover
+ * as processes ({@link PairMemberMain} JVMs; a node's engine on a power-loss file layer, so a SIGKILL loses its
+ * unsynced bytes as a power cut would), each behind a proxy at every address it advertises (its failover
  * group port; a node's data port too); concurrent clients ({@link PairClient}) putting unique values at
  * {@code REMOTE_DURABLE} and reading at {@code REMOTE_DURABLE} (answered by a primary only once what it read is
  * on the backup, and only while its lease holds); a nemesis that SIGKILLs and restarts any process (the primary
@@ -255,8 +256,9 @@ class PairNemesisTest {
                 dumpHistory(cluster, history, servedBy);
             }
             assertThat(result.isLinearizable()).as("seed %d, nemesis %s:%n%s", seed, nemesisLog, result.report()).isTrue();
-            System.out.printf("PairNemesisTest seed %d: %d operations, %d acknowledged REMOTE_DURABLE writes, nemesis: %s%n",
-                    seed, history.size(), okWrites.get(), nemesisLog);
+            System.out.printf("PairNemesisTest seed %d: %d operations, %d acknowledged REMOTE_DURABLE writes, rejoins that"
+                    + " cut a divergent tail %d, that moved a database aside %d, nemesis: %s%n", seed, history.size(),
+                    okWrites.get(), countInLogs(cluster, "(truncated"), countInLogs(cluster, "(moved-aside"), nemesisLog);
         } finally {
             stop.set(true);
             for (Thread t : clients) {
@@ -317,6 +319,20 @@ class PairNemesisTest {
                 }
             });
         }
+    }
+
+    /** How many lines of the nodes' logs contain {@code text} (the agents log each rejoin with its action). */
+    private static long countInLogs(Cluster cluster, String text) throws IOException {
+        long n = 0;
+        for (int i = 0; i < 2; i++) {
+            Path log = cluster.dir.resolve(IDS[i] + ".stderr");
+            if (Files.exists(log)) {
+                try (var lines = Files.lines(log, StandardCharsets.ISO_8859_1)) {
+                    n += lines.filter(l -> l.contains(text)).count();
+                }
+            }
+        }
+        return n;
     }
 
     /** On a violation: every operation, with the node that answered it, in {@code history.txt} of the run. */
