@@ -6,7 +6,7 @@ import dev.redoubt.replication.failover.FailoverGroupClient;
 import dev.redoubt.replication.failover.FailoverGroupMember;
 import dev.redoubt.replication.failover.FailoverSettings;
 import dev.redoubt.replication.failover.HolderLease;
-import dev.redoubt.replication.failover.LagWatch;
+import dev.redoubt.replication.raft.LagWatch;
 import dev.redoubt.replication.failover.LeaseClock;
 import dev.redoubt.replication.failover.PrimaryRecord;
 import dev.redoubt.replication.failover.PrimaryRecordCommand;

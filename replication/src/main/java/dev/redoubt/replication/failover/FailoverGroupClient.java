@@ -63,7 +63,7 @@ public final class FailoverGroupClient implements AutoCloseable {
 
     /**
      * Asks the group's leader to step down, so the next leader starts its replication to every member afresh (the
-     * cure for a member its leader stopped replicating to: {@link LagWatch}).
+     * cure for a member its leader stopped replicating to: {@link dev.redoubt.replication.raft.LagWatch}).
      */
     public void stepDownLeader(long timeoutMillis) throws IOException {
         RaftClientReply reply = client.admin().transferLeadership(null, timeoutMillis);

@@ -40,12 +40,14 @@ public final class RaftGroupNode implements AutoCloseable {
     private final RaftServer server;
     private final DbStateMachine stateMachine;
     private final SnapshotGuard snapshotGuard;
+    private final CommitStallGuard commitStallGuard;
     private volatile boolean closing;
 
     private RaftGroupNode(RaftServer server, DbStateMachine stateMachine, String self) throws IOException {
         this.server = server;
         this.stateMachine = stateMachine;
         this.snapshotGuard = new SnapshotGuard(server.getDivision(GROUP_ID), stateMachine, self);
+        this.commitStallGuard = new CommitStallGuard(server, self);
     }
 
     /** A peer: its id and the address its gRPC server listens on. */
@@ -261,6 +263,7 @@ public final class RaftGroupNode implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        commitStallGuard.close();
         snapshotGuard.close();
         try {
             server.close();

@@ -1,12 +1,17 @@
-package dev.redoubt.replication.failover;
+package dev.redoubt.replication.raft;
 
 /**
- * Notices a member of the failover group that its leader has stopped replicating to: its applied index stays
- * below an index the group had committed {@code patienceNanos} earlier. Ratis 3.3's gRPC log appender can stall
- * that way for a member that was unreachable when the leader took over and whose log is empty (the leader keeps
- * a next index past the member's end); and a member with an empty log cannot help elect a new leader, so if the
- * leader then died the group would stay without one. The cure is a leadership change: the new leader replicates
- * to every member afresh.
+ * Notices a Raft position that stopped following another: a value ({@code applied}) that stays below what a second
+ * one ({@code committed}) had reached {@code patienceNanos} earlier. Ratis 3.3's gRPC log appender can stall:
+ * <ul>
+ *   <li>for a member of a pair's failover group that was unreachable when the leader took over and whose log is
+ *       empty (the leader keeps a next index past the member's end): the member's applied index stays below the
+ *       group's commit ({@code PairFailover}); and a member with an empty log cannot help elect a new leader, so if
+ *       the leader then died the group would stay without one;</li>
+ *   <li>for a data group's new leader whose appenders to both followers fail and back off (seen once in the Raft
+ *       nemesis' proxy mode): its commit index stays below its own last index ({@link CommitStallGuard}).</li>
+ * </ul>
+ * The cure is a leadership change: the new leader replicates to every member afresh.
  *
  * <p>Fed readings on one process' monotonic clock; not thread-safe (the failover agent owns it).
  */
