@@ -38,10 +38,8 @@ final class DbCheckpoint {
         snapshot.epoch = epoch;
         String name = DbFiles.manifestName(manifestNumber);
         try (RecordFile manifest = RecordFile.create(env, target.resolve(name))) {
-            manifest.append(snapshot.encode());
+            VersionSet.writeManifestAndSwitch(manifest, env, target, name, snapshot);
         }
-        env.syncDirectory(target);
-        VersionSet.switchCurrent(env, target, name);
         return snapshot.checkpointLsn;
     }
 }

@@ -336,10 +336,8 @@ public final class DbRepair {
             edit.epoch = epoch;
             String name = DbFiles.manifestName(number);
             try (RecordFile manifest = RecordFile.create(env, dir.resolve(name))) {
-                manifest.append(edit.encode());
+                VersionSet.writeManifestAndSwitch(manifest, env, dir, name, edit);
             }
-            env.syncDirectory(dir);
-            VersionSet.switchCurrent(env, dir, name);
             return name;
         }
 

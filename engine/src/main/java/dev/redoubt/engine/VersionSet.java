@@ -260,10 +260,7 @@ final class VersionSet implements AutoCloseable {
             // cuts below it lowers it), and an open refused for damage below it must be refused again next time.
             snapshot.walDurableLsn = walDurableLsn;
         }
-        fresh.append(snapshot.encode());
-        env.syncDirectory(dir);
-        CrashPoints.hit(CrashPoints.MANIFEST_CREATED);
-        switchCurrent(env, dir, name);
+        writeManifestAndSwitch(fresh, env, dir, name, snapshot);
         if (manifest != null) {
             manifest.close();
         }
@@ -271,8 +268,21 @@ final class VersionSet implements AutoCloseable {
         manifestNumber = number;
     }
 
+    /**
+     * The one way a manifest is started: {@code snapshot} as the first record of the new manifest {@code fresh}
+     * (named {@code name} in {@code dir}), the directory fsynced so the file is durable, then CURRENT switched to
+     * it. A crash at any point leaves CURRENT naming a complete manifest (this one or the previous).
+     */
+    static void writeManifestAndSwitch(RecordFile fresh, StorageEnv env, Path dir, String name, VersionEdit snapshot)
+            throws IOException {
+        fresh.append(snapshot.encode());
+        env.syncDirectory(dir);
+        CrashPoints.hit(CrashPoints.MANIFEST_CREATED);
+        switchCurrent(env, dir, name);
+    }
+
     /** CURRENT := {@code manifestName}, atomically and durably. */
-    static void switchCurrent(StorageEnv env, Path dir, String manifestName) throws IOException {
+    private static void switchCurrent(StorageEnv env, Path dir, String manifestName) throws IOException {
         Path temp = dir.resolve(DbFiles.CURRENT_TEMP);
         try (StorageFile f = env.openForWrite(temp)) {
             f.truncate(0);
