@@ -78,7 +78,7 @@ final class ClientSession {
                 }
                 WriteBatch batch = op == OP_PUT ? new WriteBatch().put(key, value) : new WriteBatch().delete(key);
                 WriteReceipt r = level == DEFAULT_LEVEL ? node.write(batch) : node.write(batch, commitLevel(level));
-                respond(id, STATUS_OK, r.lsn(), r.reached(), ErrorCode.FAILED, "", null);
+                respond(id, STATUS_OK, r.lsn(), r.reached(), ErrorCode.FAILED, "", null, r.epoch());
             }
             case OP_GET -> {
                 if (key == null) {
@@ -122,6 +122,11 @@ final class ClientSession {
 
     private void respond(long id, int status, long lsn, WriteReceipt.Reached reached, ErrorCode code, String message,
                          byte[][] keysAndValues) throws IOException {
+        respond(id, status, lsn, reached, code, message, keysAndValues, -1);
+    }
+
+    private void respond(long id, int status, long lsn, WriteReceipt.Reached reached, ErrorCode code, String message,
+                         byte[][] keysAndValues, long epoch) throws IOException {
         out.start(FrameType.RESPONSE).u64(id).u8(status).u64(lsn).u8(reached == null ? 0xFF : reached.ordinal())
                 .u16(code.ordinal()).str(message);
         int n = keysAndValues == null ? 0 : keysAndValues.length / 2;
@@ -129,6 +134,6 @@ final class ClientSession {
         for (int i = 0; i < n; i++) {
             out.blob(keysAndValues[2 * i]).blob(keysAndValues[2 * i + 1]);
         }
-        channel.send(out);
+        channel.send(out.u64(epoch));
     }
 }

@@ -43,7 +43,8 @@ import java.nio.charset.StandardCharsets;
  *   REQUEST     20  u64 request id, u8 op, u8 commit level (PUT, DELETE: the write's; GET: the read's, 0xFF a
  *                   local read), blob key, blob value, blob scan end, u32 limit
  *   RESPONSE    21  u64 request id, u8 status (0 ok, 1 absent, 2 error), u64 LSN, u8 level reached,
- *                   u16 error code, str message, u32 count, count x (blob key, blob value)
+ *                   u16 error code, str message, u32 count, count x (blob key, blob value), u64 epoch (of the
+ *                   primary that accepted the write; -1 for other answers; absent from nodes of an older build)
  *
  *   str  = u16 length (at most 4096) + UTF-8 bytes;  blob = i32 length (-1 for none, at most the field's
  *   bound) + bytes;  bytes32 = 32 bytes.

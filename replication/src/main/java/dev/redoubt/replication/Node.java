@@ -243,7 +243,10 @@ public final class Node implements AutoCloseable {
                     + " (the group is unreachable from here, or names another node); it refuses writes until a"
                     + " renewal commits. Retry: a PairClient finds whichever node is primary");
         }
-        long lsn = port.write(batch, Durability.SYNC);
+        ReplicationPort accepting = port;
+        long lsn = accepting.write(batch, Durability.SYNC);
+        // The write's epoch: a primary's epoch changes only when it is promoted, before it accepts any write.
+        long epoch = accepting.epoch();
         signal.signal();
         if (level == CommitLevel.LOCAL) {
             if (held != null && !held.mayAcceptWrites(System.nanoTime())) {
@@ -252,7 +255,7 @@ public final class Node implements AutoCloseable {
                         + lsn + " was being made durable: it is on this node's disk, but a rejoin will move it to lost/"
                         + " if the other node has taken over. Retry it on the primary");
             }
-            return new WriteReceipt(lsn, WriteReceipt.Reached.LOCAL_DURABLE);
+            return new WriteReceipt(lsn, WriteReceipt.Reached.LOCAL_DURABLE, epoch);
         }
         WriteReceipt.Reached remote;
         try {
@@ -261,7 +264,8 @@ public final class Node implements AutoCloseable {
             Thread.currentThread().interrupt();
             remote = progress.remoteLevel(lsn);
         }
-        WriteReceipt receipt = new WriteReceipt(lsn, remote == null ? WriteReceipt.Reached.LOCAL_DURABLE : remote);
+        WriteReceipt receipt = new WriteReceipt(lsn, remote == null ? WriteReceipt.Reached.LOCAL_DURABLE : remote,
+                epoch);
         if (!receipt.satisfies(level)) {
             throw new ReplicationTimeoutException(receipt, level, config.remoteTimeoutMillis(),
                     progress.anyConnected() ? "the backup did not acknowledge in time" : "no backup is connected");

@@ -122,10 +122,11 @@ public final class NodeClient implements AutoCloseable {
 
     private WriteReceipt write(int op, byte[] key, byte[] value, CommitLevel level) throws IOException {
         Response r = call(op, level == null ? ClientSession.DEFAULT_LEVEL : level.ordinal(), key, value, null, 0);
-        return new WriteReceipt(r.lsn, r.reached);
+        return new WriteReceipt(r.lsn, r.reached, r.epoch);
     }
 
-    record Response(int status, long lsn, WriteReceipt.Reached reached, String message, List<KeyValue> entries) {
+    record Response(int status, long lsn, WriteReceipt.Reached reached, String message, List<KeyValue> entries,
+                    long epoch) {
     }
 
     private Response call(int op, int level, byte[] key, byte[] value, byte[] end, int limit) throws IOException {
@@ -155,6 +156,7 @@ public final class NodeClient implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             entries.add(new KeyValue(f.blob(Limits.MAX_KEY_BYTES), f.blob(Limits.MAX_VALUE_BYTES)));
         }
+        long epoch = f.more() ? f.u64() : -1; // absent from nodes of an older build
         f.end();
         if (got != id) {
             throw new ProtocolException("response " + got + " to request " + id);
@@ -172,7 +174,7 @@ public final class NodeClient implements AutoCloseable {
         if (status != ClientSession.STATUS_OK && status != ClientSession.STATUS_ABSENT) {
             throw new ProtocolException("unknown response status " + status);
         }
-        return new Response(status, lsn, reached, message, entries);
+        return new Response(status, lsn, reached, message, entries, epoch);
     }
 
     @Override
