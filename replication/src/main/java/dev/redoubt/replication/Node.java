@@ -138,7 +138,9 @@ public final class Node implements AutoCloseable {
     private void begin() {
         completeInterruptedPromotion();
         port.retainWalFrom(this::retentionFloor);
-        port.onShippable(signal::signal);
+        if (shipsBeforeFsync()) {
+            port.onShippable(signal::signal); // else a write's own signal wakes the sender once it is durable
+        }
         if (failover != null) {
             port.refuseWrites(ErrorCode.INVALID_STATE, "this node waits for its failover group to name the pair's"
                     + " primary; send writes to the primary (`redoubt node status` on either node names it)");
@@ -206,7 +208,9 @@ public final class Node implements AutoCloseable {
         ReplicationPort p = reopened.replication();
         p.refuseWrites(ErrorCode.INVALID_STATE, refusal);
         p.retainWalFrom(this::retentionFloor);
-        p.onShippable(signal::signal);
+        if (shipsBeforeFsync()) {
+            p.onShippable(signal::signal);
+        }
         db = reopened;
         port = p;
     }

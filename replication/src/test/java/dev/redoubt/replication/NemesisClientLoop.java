@@ -1,6 +1,7 @@
 package dev.redoubt.replication;
 
 import dev.redoubt.testsupport.linearizability.HistoryRecorder;
+import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -17,6 +18,36 @@ public final class NemesisClientLoop {
 
         /** The value, or null when absent. */
         String get(String key) throws Exception;
+
+        /** A store whose client speaks bytes: keys and values are the strings' UTF-8. */
+        static Store ofBytes(BytePut put, ByteGet get) {
+            return new Store() {
+                @Override
+                public void put(String key, String value) throws Exception {
+                    put.put(utf8(key), utf8(value));
+                }
+
+                @Override
+                public String get(String key) throws Exception {
+                    byte[] v = get.get(utf8(key));
+                    return v == null ? null : new String(v, StandardCharsets.UTF_8);
+                }
+            };
+        }
+    }
+
+    /** A put of a byte-speaking client. */
+    public interface BytePut {
+        void put(byte[] key, byte[] value) throws Exception;
+    }
+
+    /** A get of a byte-speaking client: the value or null. */
+    public interface ByteGet {
+        byte[] get(byte[] key) throws Exception;
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     /** Told of every acknowledged write and every answered call, with the history's operation id. */

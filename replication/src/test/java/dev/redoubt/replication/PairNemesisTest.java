@@ -312,18 +312,9 @@ class PairNemesisTest {
         PairClient.Options options = new PairClient.Options(Duration.ofSeconds(4), Duration.ofSeconds(2),
                 Duration.ofMillis(50), Duration.ofMillis(500), Duration.ofSeconds(1)).withoutRetryingUnknownWrites();
         try (PairClient client = PairClient.connect(nodes, secret, options)) {
-            NemesisClientLoop.run(process, seed, KEYS, new NemesisClientLoop.Store() {
-                @Override
-                public void put(String key, String value) throws IOException {
-                    client.put(bytes(key), bytes(value), CommitLevel.REMOTE_DURABLE);
-                }
-
-                @Override
-                public String get(String key) throws IOException {
-                    byte[] v = client.get(bytes(key), CommitLevel.REMOTE_DURABLE);
-                    return v == null ? null : new String(v, StandardCharsets.UTF_8);
-                }
-            }, recorder, stop, (op, write) -> {
+            NemesisClientLoop.Store store = NemesisClientLoop.Store.ofBytes(
+                    (k, v) -> client.put(k, v, CommitLevel.REMOTE_DURABLE), k -> client.get(k, CommitLevel.REMOTE_DURABLE));
+            NemesisClientLoop.run(process, seed, KEYS, store, recorder, stop, (op, write) -> {
                 servedBy.put(op, String.valueOf(client.primary()));
                 if (write) {
                     okWrites.incrementAndGet();

@@ -433,18 +433,8 @@ class RaftNemesisTest {
                                AtomicBoolean stop, AtomicLong okWrites, AtomicLong lastOkNanos,
                                AtomicLong longestStallNanos) {
         try (RaftKvClient client = RaftKvClient.connect(peers, tls, 1_000, 5)) {
-            NemesisClientLoop.run(process, seed, KEYS, new NemesisClientLoop.Store() {
-                @Override
-                public void put(String key, String value) throws IOException {
-                    client.put(bytes(key), bytes(value));
-                }
-
-                @Override
-                public String get(String key) throws IOException {
-                    byte[] v = client.get(bytes(key));
-                    return v == null ? null : new String(v, StandardCharsets.UTF_8);
-                }
-            }, recorder, stop, (op, write) -> {
+            NemesisClientLoop.run(process, seed, KEYS, NemesisClientLoop.Store.ofBytes(client::put, client::get), recorder,
+                    stop, (op, write) -> {
                 if (write) {
                     okWrites.incrementAndGet();
                     long now = System.nanoTime();
